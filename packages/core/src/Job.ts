@@ -1,0 +1,205 @@
+/**
+ * The unified job model: a stable reference to a vendor job (`JobRef`), the states every vendor's
+ * status words map onto (`JobState`), the artifacts a finished job yields, and `Job`, the state of
+ * one reference at one moment. The vendor's raw status is kept beside the unified state for
+ * diagnosis, never in place of it.
+ */
+import { Effect, Option, Schema, SchemaGetter, SchemaIssue } from "effect"
+
+/** A provider id: lowercase letters, digits and dashes, e.g. `"heygen"`. */
+export const ProviderId = Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9-]*$/))
+
+/** A translation job renders media; a review job is an editable transcript awaiting approval. */
+export const JobKind = Schema.Literals(["translation", "review"])
+export type JobKind = typeof JobKind.Type
+
+/** A reference to one vendor job, with the stable string form `provider:kind:id`. */
+export class JobRef extends Schema.Class<JobRef>("@polydub/core/JobRef")({
+  provider: ProviderId,
+  kind: JobKind,
+  id: Schema.NonEmptyString
+}) {
+  override toString(): string {
+    return `${this.provider}:${this.kind}:${this.id}`
+  }
+
+  /** Parses `provider:kind:id`; the id is everything after the second colon and may hold colons. */
+  static parse(input: string): Effect.Effect<JobRef, JobRefParseError> {
+    return parseRef(input)
+  }
+
+  /** Like `parse`, returning `Option.none()` for anything that is not a reference. */
+  static parseOption(input: string): Option.Option<JobRef> {
+    return parseRefOption(input)
+  }
+
+  /** The string form, `provider:kind:id`. */
+  static format(ref: JobRef): string {
+    return formatRef(ref)
+  }
+}
+
+/** `JobRef.toString()` as a function, for `map`. */
+export const formatRef = (ref: JobRef): string => `${ref.provider}:${ref.kind}:${ref.id}`
+
+/** A string that is not a `provider:kind:id` reference. */
+export class JobRefParseError extends Schema.TaggedError<JobRefParseError>()("JobRefParseError", {
+  input: Schema.String,
+  message: Schema.String
+}) {}
+
+const refPattern = /^([a-z][a-z0-9-]*):(translation|review):(\S.*)$/
+
+/** Parses `provider:kind:id`; the id is everything after the second colon and may hold colons. */
+export const parseRef = (input: string): Effect.Effect<JobRef, JobRefParseError> => {
+  const match = refPattern.exec(input)
+  if (match === null || /[\r\n]/.test(input)) {
+    return Effect.fail(
+      new JobRefParseError({
+        input: input.slice(0, 200),
+        message:
+          `not a job reference: ${JSON.stringify(input.slice(0, 80))} ` +
+          `(expected provider:kind:id with kind "translation" or "review", e.g. heygen:review:abc123-es)`
+      })
+    )
+  }
+  return Effect.succeed(new JobRef({ provider: match[1]!, kind: match[2] as JobKind, id: match[3]! }))
+}
+
+/** Like `parseRef`, returning `Option.none()` for anything that is not a reference. */
+export const parseRefOption = (input: string): Option.Option<JobRef> => {
+  const match = refPattern.exec(input)
+  return match === null || /[\r\n]/.test(input)
+    ? Option.none()
+    : Option.some(new JobRef({ provider: match[1]!, kind: match[2] as JobKind, id: match[3]! }))
+}
+
+/** `JobRef` encoded as its string form, for CLIs, logs, JSON and databases. */
+export const JobRefFromString = Schema.String.pipe(
+  Schema.decodeTo(JobRef, {
+    decode: SchemaGetter.transformEffect((s: string) =>
+      parseRef(s).pipe(Effect.mapError((e) => new SchemaIssue.InvalidValue({ message: e.message }, s)))
+    ),
+    encode: SchemaGetter.transform((ref: JobRef) => formatRef(ref))
+  })
+)
+
+/** A file a finished job produced. Vendor URLs are usually presigned: `expiresAt` says until when. */
+export class Artifact extends Schema.Class<Artifact>("@polydub/core/Artifact")({
+  url: Schema.String,
+  expiresAt: Schema.optionalKey(Schema.DateTimeUtc),
+  mediaType: Schema.optionalKey(Schema.String)
+}) {}
+
+/** What a succeeded job yields; each present only where the provider produced it. */
+export class Outputs extends Schema.Class<Outputs>("@polydub/core/Outputs")({
+  video: Schema.optionalKey(Artifact),
+  audio: Schema.optionalKey(Artifact),
+  captions: Schema.optionalKey(
+    Schema.Struct({
+      srt: Schema.optionalKey(Artifact),
+      vtt: Schema.optionalKey(Artifact)
+    })
+  ),
+  lipSyncVideo: Schema.optionalKey(Artifact)
+}) {}
+
+/** Why a job failed, in the vendor's words. */
+export const FailureReason = Schema.Struct({
+  code: Schema.String,
+  message: Schema.String
+})
+export type FailureReason = typeof FailureReason.Type
+
+/** A fraction from 0 to 1. */
+export const Progress = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+
+/** The state of a job, the same for every provider. */
+export const JobState = Schema.TaggedUnion({
+  /** Accepted, not started. */
+  Queued: {},
+  /** Working. `progress` is 0–1 where the vendor reports it; `step` is the vendor's phase name. */
+  Running: {
+    progress: Schema.optionalKey(Progress),
+    step: Schema.optionalKey(Schema.String)
+  },
+  /** The editable transcript is ready: read it, revise it, then approve to render. */
+  AwaitingReview: {},
+  /** Done; the outputs are ready to download. */
+  Succeeded: { outputs: Outputs },
+  /** Done, without a result. */
+  Failed: { reason: FailureReason },
+  /** Deleted at the vendor. */
+  Removed: {}
+})
+export type JobState = typeof JobState.Type
+
+export type Queued = typeof JobState.cases.Queued.Type
+export type Running = typeof JobState.cases.Running.Type
+export type AwaitingReview = typeof JobState.cases.AwaitingReview.Type
+export type Succeeded = typeof JobState.cases.Succeeded.Type
+export type Failed = typeof JobState.cases.Failed.Type
+export type Removed = typeof JobState.cases.Removed.Type
+
+/** Constructors for the states. */
+export const State = {
+  queued: (): JobState => ({ _tag: "Queued" }),
+  running: (options: { readonly progress?: number | undefined; readonly step?: string | undefined } = {}): JobState => {
+    const state: { _tag: "Running"; progress?: number; step?: string } = { _tag: "Running" }
+    if (options.progress !== undefined) state.progress = Math.min(1, Math.max(0, options.progress))
+    if (options.step !== undefined) state.step = options.step
+    return state
+  },
+  awaitingReview: (): JobState => ({ _tag: "AwaitingReview" }),
+  succeeded: (outputs: Outputs): JobState => ({ _tag: "Succeeded", outputs }),
+  failed: (reason: FailureReason): JobState => ({ _tag: "Failed", reason }),
+  removed: (): JobState => ({ _tag: "Removed" })
+} as const
+
+/** A state that will not change without the caller acting: review, success, failure, removal. */
+export const isResting = (state: JobState): boolean =>
+  state._tag === "AwaitingReview" || state._tag === "Succeeded" || state._tag === "Failed" || state._tag === "Removed"
+
+/** A state that will never change again. */
+export const isTerminal = (state: JobState): boolean =>
+  state._tag === "Succeeded" || state._tag === "Failed" || state._tag === "Removed"
+
+/** Two states are the same for watching purposes (tag, progress, step, outputs). */
+export const sameState = (a: JobState, b: JobState): boolean => {
+  if (a._tag !== b._tag) return false
+  switch (a._tag) {
+    case "Running": {
+      const r = b as Running
+      return a.progress === r.progress && a.step === r.step
+    }
+    case "Succeeded":
+      return (
+        JSON.stringify(Schema.encodeSync(Outputs)(a.outputs)) ===
+        JSON.stringify(Schema.encodeSync(Outputs)((b as Succeeded).outputs))
+      )
+    case "Failed": {
+      const f = b as Failed
+      return a.reason.code === f.reason.code && a.reason.message === f.reason.message
+    }
+    default:
+      return true
+  }
+}
+
+/** One job as last seen: its reference, its unified state, and the vendor's own status word. */
+export class Job extends Schema.Class<Job>("@polydub/core/Job")({
+  ref: JobRefFromString,
+  /** The BCP-47 target language. */
+  language: Schema.String,
+  state: JobState,
+  /** The vendor's status word, as sent (`"running"`, `"success"`, `"processing"`…). */
+  providerStatus: Schema.String,
+  /** When this state was observed. */
+  observedAt: Schema.DateTimeUtc
+}) {}
+
+/** `Job` as JSON (`ref` as its string form, `state` with `_tag`, times as ISO strings). */
+export const JobJson = Schema.toCodecJson(Job)
+
+/** Encodes a job to its JSON form. */
+export const toJson = (job: Job): unknown => Schema.encodeSync(JobJson)(job)

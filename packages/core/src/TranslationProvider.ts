@@ -1,0 +1,338 @@
+/**
+ * The service every application writes its translation flow against. One instance per configured
+ * provider; swap vendors by providing another layer. Providers build it with `make(hooks)`: the
+ * hooks only speak the vendor's wire format, while validation (languages, capabilities, references),
+ * fan-out of targets, idempotency keys, spans and error shaping live here, once.
+ */
+import { Context, type Duration, Effect, type Result } from "effect"
+import { formatRef, type Job, type JobRef, type JobState } from "./Job.js"
+import * as Language from "./Language.js"
+import { idempotencyKeyPattern, mintIdempotencyKey } from "./Policy.js"
+import type { Transcript } from "./Transcript.js"
+import {
+  InvalidRequest,
+  NotFound,
+  type TranslationError,
+  Unsupported,
+  UnsupportedLanguage
+} from "./TranslationError.js"
+import type { ApproveOptions, TranslationRequest } from "./TranslationRequest.js"
+
+/** A request budget: at most `limit` requests per `window`. */
+export interface Budget {
+  readonly limit: number
+  readonly window: Duration.Duration
+}
+
+/** What a provider can do. Absent features fail with `Unsupported` before anything is sent. */
+export interface Capabilities {
+  /** A review (proofread) step with an editable transcript before rendering. */
+  readonly review: boolean
+  /** How a URL source reaches the vendor: it fetches it, or polydub streams it through an upload. */
+  readonly urlInput: "native" | "proxied"
+  /** Local files and streams are uploaded (streamed). */
+  readonly fileInput: boolean
+  /** The largest upload the vendor takes, in bytes. */
+  readonly maxUploadBytes?: number | undefined
+  readonly outputs: {
+    readonly video: boolean
+    readonly audio: boolean
+    readonly captions: boolean
+    readonly lipSyncVideo: boolean
+  }
+  readonly captions: boolean
+  readonly audioOnly: boolean
+  readonly lipSync: boolean
+  /** The vendor calls back on completion (callback URL or registered endpoints). */
+  readonly webhooks: boolean
+  /** Jobs can be deleted. */
+  readonly remove: boolean
+  /** The vendor honours idempotency keys on submissions. */
+  readonly idempotency: boolean
+  /** How many target languages one vendor request can take. */
+  readonly targetsPerRequest: number
+  /** How many jobs one bulk status request can read, where the vendor has one. */
+  readonly bulkStatus?: number | undefined
+  /** Published (or configured) budgets: status reads, submissions, jobs running at once. */
+  readonly budget: {
+    readonly status?: Budget | undefined
+    readonly submit?: Budget | undefined
+    readonly concurrentJobs?: number | undefined
+  }
+  /** The vendor's advised polling: first delay, then growing to `max`. */
+  readonly polling: {
+    readonly initial: Duration.Duration
+    readonly max: Duration.Duration
+  }
+}
+
+/** The outcome of one reference in a bulk read. */
+export type JobResult = Result.Result<Job, TranslationError>
+
+/** The service. */
+export interface TranslationProviderService {
+  readonly id: string
+  readonly capabilities: Capabilities
+  /** Supported target languages: BCP-47 tags with the vendor's own names. */
+  readonly languages: ReadonlyArray<Language.LanguageEntry>
+  /** Starts one job per target language, in the order of `request.targets`. */
+  readonly submit: (request: TranslationRequest) => Effect.Effect<ReadonlyArray<Job>, TranslationError>
+  /** The job's current state. */
+  readonly get: (ref: JobRef) => Effect.Effect<Job, TranslationError>
+  /** Many jobs at once, in order; one failed reference does not fail the others. */
+  readonly getMany: (refs: ReadonlyArray<JobRef>) => Effect.Effect<ReadonlyArray<JobResult>, TranslationError>
+  /** The editable transcript of a review job that is `AwaitingReview`. */
+  readonly transcript: (ref: JobRef) => Effect.Effect<Transcript, TranslationError>
+  /** Replaces the transcript of a review job. */
+  readonly reviseTranscript: (ref: JobRef, transcript: Transcript) => Effect.Effect<void, TranslationError>
+  /** Renders a reviewed job; returns the new translation job. */
+  readonly approve: (ref: JobRef, options?: ApproveOptions) => Effect.Effect<Job, TranslationError>
+  /** Deletes a job at the vendor. */
+  readonly remove: (ref: JobRef) => Effect.Effect<void, TranslationError>
+}
+
+export class TranslationProvider extends Context.Service<TranslationProvider, TranslationProviderService>()(
+  "@polydub/core/TranslationProvider"
+) {}
+
+/** A target the provider's table resolved: the tag asked for and the vendor's name for it. */
+export interface ResolvedTarget {
+  readonly tag: string
+  readonly vendorName: string
+}
+
+/** A request after core validated it: normalised tags with vendor names, at most `targetsPerRequest`. */
+export interface ResolvedRequest extends Omit<TranslationRequest, "targets"> {
+  readonly targets: ReadonlyArray<ResolvedTarget>
+  /** Normalised, or absent. */
+  readonly sourceLanguage?: string | undefined
+  /** Always present where the provider supports idempotency: the caller's key, or one minted per request. */
+  readonly idempotencyKey?: string | undefined
+}
+
+/** What a provider implements: its wire mapping only. */
+export interface ProviderHooks {
+  readonly id: string
+  readonly capabilities: Capabilities
+  readonly languages: Language.LanguageTable
+  /** One vendor request for at most `capabilities.targetsPerRequest` targets; one job per target, in order. */
+  readonly submit: (request: ResolvedRequest) => Effect.Effect<ReadonlyArray<Job>, TranslationError>
+  readonly get: (ref: JobRef) => Effect.Effect<Job, TranslationError>
+  /** A bulk read; when absent, `get` runs for each reference with bounded concurrency. */
+  readonly getMany?:
+    | ((refs: ReadonlyArray<JobRef>) => Effect.Effect<ReadonlyArray<JobResult>, TranslationError>)
+    | undefined
+  readonly transcript?: ((ref: JobRef) => Effect.Effect<Transcript, TranslationError>) | undefined
+  readonly reviseTranscript?:
+    | ((ref: JobRef, transcript: Transcript) => Effect.Effect<void, TranslationError>)
+    | undefined
+  readonly approve?: ((ref: JobRef, options: ApproveOptions) => Effect.Effect<Job, TranslationError>) | undefined
+  readonly remove?: ((ref: JobRef) => Effect.Effect<void, TranslationError>) | undefined
+}
+
+const unsupported = (provider: string, operation: string, feature: string, detail?: string) =>
+  new Unsupported({
+    provider,
+    operation,
+    feature,
+    message: `${provider} does not support ${detail ?? feature}`
+  })
+
+const invalid = (provider: string, operation: string, param: string, message: string) =>
+  new InvalidRequest({ provider, operation, param, message })
+
+/** Builds a `TranslationProvider` from a provider's hooks. */
+export const make = (hooks: ProviderHooks): TranslationProviderService => {
+  const { capabilities: caps, id } = hooks
+
+  const checkRef = (operation: string, ref: JobRef, kind?: JobRef["kind"]) => {
+    if (ref.provider !== id) {
+      return Effect.fail(
+        invalid(id, operation, "ref", `${formatRef(ref)} belongs to provider "${ref.provider}", not "${id}"`)
+      )
+    }
+    if (kind !== undefined && ref.kind !== kind) {
+      return Effect.fail(
+        invalid(id, operation, "ref", `${operation} needs a ${kind} job; ${formatRef(ref)} is a ${ref.kind} job`)
+      )
+    }
+    return Effect.void
+  }
+
+  const validate = Effect.fnUntraced(function* (request: TranslationRequest) {
+    const op = "submit"
+    if (request.targets.length === 0) {
+      return yield* invalid(id, op, "targets", "at least one target language is required")
+    }
+    if (request.review === true && !caps.review) {
+      return yield* unsupported(id, op, "review", "a review step before rendering")
+    }
+    if (request.captions === true && !caps.captions) return yield* unsupported(id, op, "captions")
+    if (request.audioOnly === true && !caps.audioOnly) return yield* unsupported(id, op, "audioOnly", "audio-only")
+    if (request.lipSync === true && !caps.lipSync) return yield* unsupported(id, op, "lipSync", "lip sync")
+    if (request.callback !== undefined && !caps.webhooks) {
+      return yield* unsupported(id, op, "callback", "completion callbacks")
+    }
+    if (request.source._tag !== "Url" && !caps.fileInput) {
+      return yield* unsupported(id, op, "fileInput", "local files or streams as input")
+    }
+    if (request.source._tag === "Url" && !/^https?:\/\/\S+$/i.test(request.source.url)) {
+      return yield* invalid(id, op, "source", `not an http(s) URL: ${JSON.stringify(request.source.url.slice(0, 80))}`)
+    }
+    if (request.speakers !== undefined && (!Number.isInteger(request.speakers) || request.speakers < 1)) {
+      return yield* invalid(id, op, "speakers", "speakers must be a positive whole number")
+    }
+    if (request.idempotencyKey !== undefined && !idempotencyKeyPattern.test(request.idempotencyKey)) {
+      return yield* invalid(id, op, "idempotencyKey", "an idempotency key is 1–255 characters of A–Z a–z 0–9 _ - : .")
+    }
+    let sourceLanguage: string | undefined
+    if (request.sourceLanguage !== undefined) {
+      sourceLanguage = yield* Language.normalize(request.sourceLanguage).pipe(
+        Effect.mapError((e) => invalid(id, op, "sourceLanguage", e.message))
+      )
+    }
+    const seen = new Set<string>()
+    const targets: Array<ResolvedTarget> = []
+    for (const raw of request.targets) {
+      const tag = yield* Language.normalize(raw).pipe(
+        Effect.mapError(
+          (e) =>
+            new UnsupportedLanguage({
+              provider: id,
+              operation: op,
+              language: raw,
+              suggestions: [],
+              message: e.message
+            })
+        )
+      )
+      if (seen.has(tag)) continue
+      seen.add(tag)
+      const vendorName = yield* Language.resolve(hooks.languages, tag, { provider: id, operation: op })
+      targets.push({ tag, vendorName })
+    }
+    return { targets, sourceLanguage }
+  })
+
+  const submit = Effect.fn("TranslationProvider.submit")(function* (request: TranslationRequest) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.targets": request.targets.join(",") })
+    const { sourceLanguage, targets } = yield* validate(request)
+    const key = caps.idempotency ? (request.idempotencyKey ?? (yield* mintIdempotencyKey)) : undefined
+    const size = Math.max(1, caps.targetsPerRequest)
+    const chunks: Array<ReadonlyArray<ResolvedTarget>> = []
+    for (let i = 0; i < targets.length; i += size) chunks.push(targets.slice(i, i + size))
+    const jobs: Array<Job> = []
+    for (const [index, chunk] of chunks.entries()) {
+      // Each vendor request gets its own key, derived from the logical one, so a retried
+      // submission replays every chunk instead of creating new jobs.
+      const chunkKey = key === undefined ? undefined : chunks.length === 1 ? key : `${key}.${index}`.slice(0, 255)
+      const created = yield* hooks.submit({ ...request, targets: chunk, sourceLanguage, idempotencyKey: chunkKey })
+      jobs.push(...created)
+    }
+    return jobs
+  })
+
+  const get = Effect.fn("TranslationProvider.get")(function* (ref: JobRef) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
+    yield* checkRef("get", ref)
+    return yield* hooks.get(ref)
+  })
+
+  const getMany = Effect.fn("TranslationProvider.getMany")(function* (refs: ReadonlyArray<JobRef>) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.count": refs.length })
+    const foreign = refs.find((ref) => ref.provider !== id)
+    if (foreign !== undefined) yield* checkRef("getMany", foreign)
+    if (refs.length === 0) return []
+    if (hooks.getMany !== undefined) {
+      const size = caps.bulkStatus ?? refs.length
+      const results: Array<JobResult> = []
+      for (let i = 0; i < refs.length; i += size) {
+        results.push(...(yield* hooks.getMany(refs.slice(i, i + size))))
+      }
+      return results
+    }
+    return yield* Effect.forEach(refs, (ref) => Effect.result(hooks.get(ref)), { concurrency: 4 })
+  })
+
+  const transcript = Effect.fn("TranslationProvider.transcript")(function* (ref: JobRef) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
+    if (hooks.transcript === undefined || !caps.review) return yield* unsupported(id, "transcript", "review")
+    yield* checkRef("transcript", ref, "review")
+    return yield* hooks.transcript(ref)
+  })
+
+  const reviseTranscript = Effect.fn("TranslationProvider.reviseTranscript")(function* (ref: JobRef, next: Transcript) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
+    if (hooks.reviseTranscript === undefined || !caps.review) {
+      return yield* unsupported(id, "reviseTranscript", "review")
+    }
+    yield* checkRef("reviseTranscript", ref, "review")
+    if (next.cues.length === 0) {
+      return yield* invalid(id, "reviseTranscript", "transcript", "a revised transcript needs at least one cue")
+    }
+    return yield* hooks.reviseTranscript(ref, next)
+  })
+
+  const approve = Effect.fn("TranslationProvider.approve")(function* (ref: JobRef, options: ApproveOptions = {}) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
+    if (hooks.approve === undefined || !caps.review) return yield* unsupported(id, "approve", "review")
+    yield* checkRef("approve", ref, "review")
+    if (options.captions === true && !caps.captions) return yield* unsupported(id, "approve", "captions")
+    if (options.audioOnly === true && !caps.audioOnly) return yield* unsupported(id, "approve", "audioOnly")
+    if (options.callback !== undefined && !caps.webhooks) return yield* unsupported(id, "approve", "callback")
+    if (options.idempotencyKey !== undefined && !idempotencyKeyPattern.test(options.idempotencyKey)) {
+      return yield* invalid(
+        id,
+        "approve",
+        "idempotencyKey",
+        "an idempotency key is 1–255 characters of A–Z a–z 0–9 _ - : ."
+      )
+    }
+    const idempotencyKey = caps.idempotency ? (options.idempotencyKey ?? (yield* mintIdempotencyKey)) : undefined
+    return yield* hooks.approve(ref, { ...options, idempotencyKey })
+  })
+
+  const remove = Effect.fn("TranslationProvider.remove")(function* (ref: JobRef) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
+    if (hooks.remove === undefined || !caps.remove) return yield* unsupported(id, "remove", "remove", "deleting jobs")
+    yield* checkRef("remove", ref)
+    return yield* hooks.remove(ref)
+  })
+
+  return {
+    id,
+    capabilities: caps,
+    languages: hooks.languages.entries,
+    submit,
+    get,
+    getMany,
+    transcript,
+    reviseTranscript,
+    approve,
+    remove
+  }
+}
+
+/**
+ * Maps a vendor status word to a unified state. An unknown word is `Running` with the word as
+ * `step` and a logged warning: never a crash, never a silent terminal state.
+ */
+export const mapStatus = <W extends string>(
+  provider: string,
+  table: { readonly [K in W]: JobState },
+  word: string
+): Effect.Effect<JobState> => {
+  if (Object.hasOwn(table, word)) return Effect.succeed(table[word as W])
+  return Effect.logWarning(
+    `${provider}: unknown status word ${JSON.stringify(word.slice(0, 64))}; treating it as Running`
+  ).pipe(Effect.as<JobState>({ _tag: "Running", step: word.slice(0, 64) }))
+}
+
+/** A `NotFound` for a reference. */
+export const notFound = (provider: string, operation: string, ref: JobRef, detail?: string): NotFound =>
+  new NotFound({
+    provider,
+    operation,
+    resource: formatRef(ref),
+    message: detail ?? `no job ${formatRef(ref)}`
+  })

@@ -1,0 +1,23 @@
+/**
+ * @polydub/core — the provider-agnostic video translation contract.
+ */
+export * from "./Job.js"
+export * as Jobs from "./Jobs.js"
+export * as Language from "./Language.js"
+export * as Policy from "./Policy.js"
+export * as Transcript from "./Transcript.js"
+export * from "./TranslationError.js"
+export {
+  type Budget,
+  type Capabilities,
+  type JobResult,
+  make as makeProvider,
+  mapStatus,
+  notFound,
+  type ProviderHooks,
+  type ResolvedRequest,
+  type ResolvedTarget,
+  TranslationProvider,
+  type TranslationProviderService
+} from "./TranslationProvider.js"
+export * from "./TranslationRequest.js"
