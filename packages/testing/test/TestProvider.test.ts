@@ -1,0 +1,196 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Jobs, Source, sameState, TranslationProvider } from "@polydub/core"
+import { TestProvider } from "@polydub/testing"
+import { conformance } from "@polydub/testing/Conformance"
+import { Duration, Effect, Fiber, Stream } from "effect"
+import { TestClock } from "effect/testing"
+
+const requestCount = Effect.flatMap(TestProvider.TestProvider, (control) => control.calls).pipe(
+  Effect.map((calls) => calls.length)
+)
+
+conformance({
+  name: "TestProvider (heygen preset)",
+  layer: TestProvider.layer({ preset: "heygen", id: "heygen" }),
+  clock: "test",
+  requestCount
+})
+conformance({
+  name: "TestProvider (voicecheap preset)",
+  layer: TestProvider.layer({ preset: "voicecheap", id: "voicecheap" }),
+  clock: "test",
+  requestCount
+})
+conformance({ name: "TestProvider (permissive)", layer: TestProvider.layer(), clock: "test", requestCount })
+
+const source = Source.url("https://media.example.com/a.mp4")
+
+describe("TestProvider", () => {
+  it.effect("follows scripts on the test clock and records calls", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      assert.strictEqual(job!.state._tag, "Queued")
+      yield* TestClock.adjust(Duration.seconds(10))
+      const running = yield* provider.get(job!.ref)
+      assert.strictEqual(running.state._tag, "Running")
+      if (running.state._tag === "Running") assert.strictEqual(running.state.step, "transcribing")
+      const calls = yield* control.calls
+      assert.deepStrictEqual(
+        calls.map((c) => c.operation),
+        ["submit", "get"]
+      )
+      assert.strictEqual(yield* control.billableSubmissions, 1)
+    }).pipe(Effect.provide(TestProvider.layer()))
+  )
+
+  it.effect("injects faults on demand, once each", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      yield* control.injectFault({ kind: "RateLimited", operation: "get", retryAfter: "5 seconds" })
+      const error = yield* Effect.flip(provider.get(job!.ref))
+      assert.strictEqual(error._tag, "RateLimited")
+      if (error._tag === "RateLimited") assert.deepStrictEqual(error.retryAfter, Duration.seconds(5))
+      assert.strictEqual((yield* provider.get(job!.ref)).state._tag, "Queued")
+      yield* control.injectFault({ kind: "Unavailable" })
+      assert.strictEqual((yield* Effect.flip(provider.submit({ source, targets: ["fr"] })))._tag, "ProviderUnavailable")
+      assert.strictEqual(yield* control.billableSubmissions, 1)
+    }).pipe(Effect.provide(TestProvider.layer()))
+  )
+
+  it.effect("replays a submission with the same idempotency key instead of billing twice", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const first = yield* provider.submit({ source, targets: ["es", "fr"], idempotencyKey: "order-42" })
+      const again = yield* provider.submit({ source, targets: ["es", "fr"], idempotencyKey: "order-42" })
+      assert.deepStrictEqual(again.map(String), first.map(String))
+      assert.deepStrictEqual(
+        again.map((j) => String(j.ref)),
+        first.map((j) => String(j.ref))
+      )
+      assert.strictEqual(yield* control.billableSubmissions, 1)
+    }).pipe(Effect.provide(TestProvider.layer()))
+  )
+
+  it.effect("splits targets into one request each where the vendor takes one per request", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const jobs = yield* provider.submit({ source, targets: ["es", "fr-CA", "de"] })
+      assert.deepStrictEqual(
+        jobs.map((j) => j.language),
+        ["es", "fr-CA", "de"]
+      )
+      const submits = (yield* control.calls).filter((c) => c.operation === "submit")
+      assert.deepStrictEqual(
+        submits.map((c) => c.targets),
+        [["es"], ["fr-CA"], ["de"]]
+      )
+    }).pipe(Effect.provide(TestProvider.layer({ preset: "voicecheap", id: "voicecheap" })))
+  )
+
+  it.effect("scripts failures and stuck jobs", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      yield* TestClock.adjust(Duration.minutes(5))
+      const failed = yield* provider.get(job!.ref)
+      assert.deepStrictEqual(failed.state, {
+        _tag: "Failed",
+        reason: { code: "audio_missing", message: "Your video's audio is missing or corrupted" }
+      })
+    }).pipe(
+      Effect.provide(
+        TestProvider.layer({
+          script: () => ({ failure: { code: "audio_missing", message: "Your video's audio is missing or corrupted" } })
+        })
+      )
+    )
+  )
+})
+
+describe("Jobs", () => {
+  const layer = TestProvider.layer({ preset: "heygen", id: "heygen" })
+
+  it.effect("await follows a job to Succeeded on the advised schedule", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const fiber = yield* Effect.forkChild(Jobs.await(job!.ref))
+      yield* TestClock.adjust(Duration.minutes(5))
+      const done = yield* Fiber.join(fiber)
+      assert.strictEqual(done.state._tag, "Succeeded")
+      // HeyGen's advice is 30 s growing to 60 s: a couple of reads for a one-minute job, not dozens.
+      const gets = (yield* control.calls).filter((c) => c.operation === "get").length
+      assert.isAtMost(gets, 5)
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.effect("await stops at AwaitingReview for review jobs", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"], review: true })
+      const fiber = yield* Effect.forkChild(Jobs.await(job!.ref))
+      yield* TestClock.adjust(Duration.minutes(5))
+      assert.strictEqual((yield* Fiber.join(fiber)).state._tag, "AwaitingReview")
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.effect("await fails with DeadlineExceeded on a stuck job, naming the last state", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const fiber = yield* Effect.forkChild(Effect.flip(Jobs.await(job!.ref, { deadline: Duration.minutes(10) })))
+      yield* TestClock.adjust(Duration.minutes(11))
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "DeadlineExceeded")
+      if (error._tag === "DeadlineExceeded") {
+        assert.strictEqual(error.lastState?._tag, "Running")
+        assert.include(error.message, "still running")
+      }
+    }).pipe(Effect.provide(TestProvider.layer({ preset: "heygen", id: "heygen", script: () => ({ stuck: true }) })))
+  )
+
+  it.effect("await rides out retryable errors and surfaces the rest", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      yield* control.injectFault({ kind: "RateLimited", operation: "get", times: 2, retryAfter: "1 second" })
+      const fiber = yield* Effect.forkChild(Jobs.await(job!.ref))
+      yield* TestClock.adjust(Duration.minutes(5))
+      assert.strictEqual((yield* Fiber.join(fiber)).state._tag, "Succeeded")
+      yield* control.injectFault({ kind: "Unauthorized", operation: "get" })
+      const error = yield* Effect.flip(Jobs.await(job!.ref))
+      assert.strictEqual(error._tag, "AuthenticationFailed")
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.effect("watch emits each distinct state once, in order", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const fiber = yield* Effect.forkChild(Jobs.watch(job!.ref, { interval: "1 second" }).pipe(Stream.runCollect))
+      yield* TestClock.adjust(Duration.minutes(3))
+      const jobs = yield* Fiber.join(fiber)
+      for (let i = 1; i < jobs.length; i++) {
+        assert.isFalse(sameState(jobs[i - 1]!.state, jobs[i]!.state), `state ${i} repeats the one before`)
+      }
+      const tags = jobs.map((j) => (j.state._tag === "Running" ? `Running:${j.state.step}` : j.state._tag))
+      const phases = tags.filter((t, i) => i === 0 || tags[i - 1] !== t)
+      assert.deepStrictEqual(phases, [
+        "Queued",
+        "Running:transcribing",
+        "Running:translating",
+        "Running:dubbing",
+        "Running:rendering",
+        "Succeeded"
+      ])
+    }).pipe(Effect.provide(TestProvider.layer()))
+  )
+})
