@@ -61,7 +61,8 @@ export interface LanguageEntry {
 
 /**
  * A provider's languages. Several tags may share one vendor name (`zh` and `zh-Hans` →
- * "mandarin"); the first listed is the one reported back for that name.
+ * "mandarin"); the first listed is the one reported back for that name. A tag listed again under
+ * another name keeps its first name for sending; the other name is still read back.
  */
 export interface LanguageTable {
   readonly entries: ReadonlyArray<LanguageEntry>
@@ -76,11 +77,12 @@ export const makeTable = (entries: Iterable<LanguageEntry>): LanguageTable => {
   const byName = new Map<string, string>()
   for (const entry of entries) {
     const tag = Option.getOrElse(normalizeOption(entry.tag), () => entry.tag)
+    const key = entry.name.toLowerCase()
+    // A second name for a known tag is still read back (legacy vendor names), never sent.
+    if (!byName.has(key)) byName.set(key, tag)
     if (byTag.has(tag)) continue
     list.push({ tag, name: entry.name })
     byTag.set(tag, entry.name)
-    const key = entry.name.toLowerCase()
-    if (!byName.has(key)) byName.set(key, tag)
   }
   return { entries: list, byTag, byName }
 }

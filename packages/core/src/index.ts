@@ -5,6 +5,7 @@ export * from "./Job.js"
 export * as Jobs from "./Jobs.js"
 export * as Language from "./Language.js"
 export * as Policy from "./Policy.js"
+export * as ProviderHttp from "./ProviderHttp.js"
 export * as Transcript from "./Transcript.js"
 export * from "./TranslationError.js"
 export {

@@ -1,0 +1,147 @@
+/**
+ * Helpers every HTTP provider needs to turn transport failures and response bodies into
+ * `TranslationError`s the same way: whether a failed request may have reached the vendor, decoding
+ * a body with the failing path and an excerpt when it does not fit, and reading the expiry of a
+ * presigned URL. No vendor knowledge lives here.
+ */
+import { DateTime, Effect, Option, Predicate, Schema, type SchemaIssue } from "effect"
+import type { HttpClientError, HttpClientResponse } from "effect/http"
+import { ProviderUnavailable, UnexpectedResponse } from "./TranslationError.js"
+
+/** Socket error codes that mean the request never left this machine. */
+const notSentCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"])
+
+const codesOf = (cause: unknown, depth = 0): Array<string> => {
+  if (depth > 5 || !Predicate.isObject(cause)) return []
+  const own = Predicate.hasProperty(cause, "code") && Predicate.isString(cause.code) ? [cause.code] : []
+  const nested = Predicate.hasProperty(cause, "cause") ? codesOf(cause.cause, depth + 1) : []
+  const errors =
+    Predicate.hasProperty(cause, "errors") && Array.isArray(cause.errors)
+      ? cause.errors.flatMap((e: unknown) => codesOf(e, depth + 1))
+      : []
+  return [...own, ...nested, ...errors]
+}
+
+/**
+ * Whether a failed request may have been processed. A refused connection or failed lookup is
+ * `"not-sent"`; anything else (reset, timeout, a body cut short) is `"unknown"`.
+ */
+export const outcomeOf = (cause: unknown): "not-sent" | "unknown" => {
+  const codes = codesOf(cause)
+  return codes.length > 0 && codes.every((c) => notSentCodes.has(c)) ? "not-sent" : "unknown"
+}
+
+/** A transport failure as `ProviderUnavailable`, with the outcome read from the socket error. */
+export const transportError = (
+  error: HttpClientError.HttpClientError,
+  context: { readonly provider: string; readonly operation: string }
+): ProviderUnavailable => {
+  const outcome = outcomeOf(error.reason)
+  return new ProviderUnavailable({
+    ...context,
+    outcome,
+    message:
+      outcome === "not-sent"
+        ? `could not connect to ${context.provider}: the request was not sent`
+        : `the connection to ${context.provider} failed after the request was sent; its outcome is unknown`
+  })
+}
+
+const excerptOf = (text: string) => (text.length > 200 ? `${text.slice(0, 197)}...` : text)
+
+const pathOf = (issue: SchemaIssue.Issue): string => {
+  const path: Array<PropertyKey> = []
+  let current: SchemaIssue.Issue | undefined = issue
+  for (let i = 0; i < 20 && current !== undefined; i++) {
+    if (current._tag === "Pointer") {
+      path.push(...current.path)
+      current = current.issue
+    } else if (current._tag === "Composite" || current._tag === "AnyOf") {
+      current = current.issues[0]
+    } else if (current._tag === "Filter" || current._tag === "Encoding") {
+      current = current.issue
+    } else {
+      current = undefined
+    }
+  }
+  return path.length === 0 ? "(root)" : path.map(String).join(".")
+}
+
+/** Decodes a JSON text; anything unparseable or off-schema becomes `UnexpectedResponse`. */
+export const decodeJsonText = <S extends Schema.Codec<any, any, never, never>>(
+  schema: S,
+  text: string,
+  context: { readonly provider: string; readonly operation: string; readonly status?: number | undefined }
+): Effect.Effect<S["Type"], UnexpectedResponse> => {
+  const base = {
+    provider: context.provider,
+    operation: context.operation,
+    excerpt: excerptOf(text),
+    ...(context.status === undefined ? {} : { status: context.status })
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Effect.fail(
+      new UnexpectedResponse({
+        ...base,
+        path: "(body)",
+        message: `${context.provider} answered with a body that is not JSON`
+      })
+    )
+  }
+  return Schema.decodeUnknownEffect(schema)(json).pipe(
+    Effect.mapError(
+      (error) =>
+        new UnexpectedResponse({
+          ...base,
+          path: pathOf(error.issue),
+          message: `${context.provider} answered with an unexpected body at ${pathOf(error.issue)}: ${error.message.split("\n")[0]}`
+        })
+    )
+  )
+}
+
+/** Reads a response body as text; a body cut short becomes `ProviderUnavailable { outcome: "unknown" }`. */
+export const bodyText = (
+  response: HttpClientResponse.HttpClientResponse,
+  context: { readonly provider: string; readonly operation: string }
+): Effect.Effect<string, ProviderUnavailable> =>
+  response.text.pipe(
+    Effect.mapError(
+      () =>
+        new ProviderUnavailable({
+          ...context,
+          status: response.status,
+          outcome: "unknown",
+          message: `the response from ${context.provider} was cut short`
+        })
+    )
+  )
+
+/**
+ * When a presigned URL expires, from `X-Amz-Date` + `X-Amz-Expires` (S3 style) or `Expires` (epoch
+ * seconds, CloudFront and GCS style). `none` when the URL says nothing.
+ */
+export const presignedExpiry = (url: string): Option.Option<DateTime.Utc> => {
+  let params: URLSearchParams
+  try {
+    params = new URL(url).searchParams
+  } catch {
+    return Option.none()
+  }
+  const amzDate = params.get("X-Amz-Date")
+  const amzExpires = params.get("X-Amz-Expires")
+  if (amzDate !== null && amzExpires !== null && /^\d{8}T\d{6}Z$/.test(amzDate) && /^\d+$/.test(amzExpires)) {
+    const iso = `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(
+      11,
+      13
+    )}:${amzDate.slice(13, 15)}Z`
+    const start = Date.parse(iso)
+    if (!Number.isNaN(start)) return Option.some(DateTime.makeUnsafe(start + Number(amzExpires) * 1000))
+  }
+  const expires = params.get("Expires") ?? params.get("expires")
+  if (expires !== null && /^\d{9,11}$/.test(expires)) return Option.some(DateTime.makeUnsafe(Number(expires) * 1000))
+  return Option.none()
+}
