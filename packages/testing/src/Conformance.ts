@@ -33,7 +33,8 @@ export interface ConformanceOptions<R> {
   readonly maxPolls?: number | undefined
   /** Two supported targets. Default: the first two distinct primary languages the provider lists. */
   readonly targets?: readonly [string, string] | undefined
-  readonly source?: Source | undefined
+  /** The source to translate: a value, or an effect (e.g. a URL on a loopback media server in the layer). */
+  readonly source?: Source | Effect.Effect<Source, never, R> | undefined
   /** An id the vendor would accept in form but does not know. Default `"0000000000000000deadbeef00000000-es"`. */
   readonly unknownId?: string | undefined
   /** How many requests reached the vendor (or simulator) so far; proves "nothing was sent". */
@@ -61,7 +62,10 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
   const test = options.clock === "live" ? it.live : it.effect
   const step = Duration.fromInputUnsafe(options.step ?? (options.clock === "live" ? 50 : Duration.seconds(5)))
   const maxPolls = options.maxPolls ?? 400
-  const source = options.source ?? Source.url("https://media.example.com/videos/quarterly-update.mp4")
+  const sourceOption = options.source ?? Source.url("https://media.example.com/videos/quarterly-update.mp4")
+  const source: Effect.Effect<Source, never, R> = Effect.isEffect(sourceOption)
+    ? sourceOption
+    : Effect.succeed(sourceOption)
   const advance = options.clock === "live" ? Effect.sleep(step) : TestClock.adjust(step)
   const timeout = options.timeout ?? 30_000
 
@@ -103,27 +107,29 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     return assert.fail(`${ref} did not settle after ${maxPolls} polls (seen: ${seen.join(" → ")})`)
   })
 
-  const run = <A, E>(body: (provider: TranslationProvider["Service"]) => Effect.Effect<A, E, R>) =>
+  const run = <A, E>(
+    body: (
+      provider: TranslationProvider["Service"],
+      request: (extra?: Partial<TranslationRequest>) => TranslationRequest
+    ) => Effect.Effect<A, E, R>
+  ) =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
-      return yield* body(provider)
+      const resolved = yield* source
+      const request = (extra: Partial<TranslationRequest> = {}): TranslationRequest => ({
+        source: resolved,
+        targets: [targetsOf(provider)[0]],
+        title: "conformance",
+        ...extra
+      })
+      return yield* body(provider, request)
     }).pipe(Effect.provide(options.layer))
-
-  const request = (
-    provider: TranslationProvider["Service"],
-    extra: Partial<TranslationRequest> = {}
-  ): TranslationRequest => ({
-    source,
-    targets: [targetsOf(provider)[0]],
-    title: "conformance",
-    ...extra
-  })
 
   describe(`TranslationProvider conformance: ${options.name}`, () => {
     test(
       "describes itself: an id, capabilities, canonical language tags",
       () =>
-        run((provider) =>
+        run((provider, _request) =>
           Effect.sync(() => {
             assert.match(provider.id, /^[a-z][a-z0-9-]*$/)
             assert.isAbove(provider.languages.length, 1)
@@ -140,10 +146,10 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "submits one target and follows it, in order, to Succeeded with outputs",
       () =>
-        run((provider) =>
+        run((provider, request) =>
           Effect.gen(function* () {
             const [target] = targetsOf(provider)
-            const jobs = yield* provider.submit(request(provider))
+            const jobs = yield* provider.submit(request())
             assert.strictEqual(jobs.length, 1)
             const job = jobs[0]!
             assert.strictEqual(job.ref.provider, provider.id)
@@ -166,10 +172,10 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "submits several targets: one job per target, in the order asked",
       () =>
-        run((provider) =>
+        run((provider, request) =>
           Effect.gen(function* () {
             const targets = targetsOf(provider)
-            const jobs = yield* provider.submit(request(provider, { targets }))
+            const jobs = yield* provider.submit(request({ targets }))
             assert.deepStrictEqual(
               jobs.map((j) => j.language),
               [...targets]
@@ -192,9 +198,9 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "getMany reports an unknown reference as NotFound without failing the others",
       () =>
-        run((provider) =>
+        run((provider, request) =>
           Effect.gen(function* () {
-            const [job] = yield* provider.submit(request(provider))
+            const [job] = yield* provider.submit(request())
             const unknown = new JobRef({
               provider: provider.id,
               kind: "translation",
@@ -214,16 +220,16 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "review: transcript → revise → approve → Succeeded, or Unsupported before anything is sent",
       () =>
-        run((provider) =>
+        run((provider, request) =>
           Effect.gen(function* () {
             if (!provider.capabilities.review) {
               const before = yield* options.requestCount
-              const error = yield* Effect.flip(provider.submit(request(provider, { review: true })))
+              const error = yield* Effect.flip(provider.submit(request({ review: true })))
               assertTyped(error, "Unsupported")
               assert.strictEqual(yield* options.requestCount, before, "a request was sent")
               return
             }
-            const [review] = yield* provider.submit(request(provider, { review: true }))
+            const [review] = yield* provider.submit(request({ review: true }))
             assert.strictEqual(review!.ref.kind, "review")
             const { job: ready } = yield* follow(provider, review!.ref, (s) => rank[s._tag] >= 2)
             assert.strictEqual(ready.state._tag, "AwaitingReview")
@@ -249,17 +255,17 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "an unsupported or malformed language fails with UnsupportedLanguage before anything is sent",
       () =>
-        run((provider) =>
+        run((provider, request) =>
           Effect.gen(function* () {
             const before = yield* options.requestCount
             const [supported] = targetsOf(provider)
-            const error = yield* Effect.flip(provider.submit(request(provider, { targets: [supported, "tlh"] })))
+            const error = yield* Effect.flip(provider.submit(request({ targets: [supported, "tlh"] })))
             assertTyped(error, "UnsupportedLanguage")
             if (error._tag === "UnsupportedLanguage") assert.strictEqual(error.language, "tlh")
-            const malformed = yield* Effect.flip(provider.submit(request(provider, { targets: ["not a language!"] })))
+            const malformed = yield* Effect.flip(provider.submit(request({ targets: ["not a language!"] })))
             assertTyped(malformed, "UnsupportedLanguage")
             const near = `${supported.split("-")[0]}-AQ`
-            const nearby = yield* Effect.flip(provider.submit(request(provider, { targets: [near] })))
+            const nearby = yield* Effect.flip(provider.submit(request({ targets: [near] })))
             assertTyped(nearby, "UnsupportedLanguage")
             if (nearby._tag === "UnsupportedLanguage") assert.isAbove(nearby.suggestions.length, 0)
             assert.strictEqual(yield* options.requestCount, before, "a request was sent")
@@ -271,7 +277,7 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "unsupported features fail with Unsupported before anything is sent",
       () =>
-        run((provider) =>
+        run((provider, request) =>
           Effect.gen(function* () {
             const caps = provider.capabilities
             const before = yield* options.requestCount
@@ -284,10 +290,10 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
             ]
             for (const [supported, extra] of cases) {
               if (supported) continue
-              const error = yield* Effect.flip(provider.submit(request(provider, extra)))
+              const error = yield* Effect.flip(provider.submit(request(extra)))
               assertTyped(error, "Unsupported")
             }
-            const empty = yield* Effect.flip(provider.submit(request(provider, { targets: [] })))
+            const empty = yield* Effect.flip(provider.submit(request({ targets: [] })))
             assertTyped(empty, "InvalidRequest")
             if (!caps.remove) {
               const ref = new JobRef({ provider: provider.id, kind: "translation", id: options.unknownId ?? "x" })
@@ -302,7 +308,7 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "unknown references give NotFound; foreign references are refused",
       () =>
-        run((provider) =>
+        run((provider, _request) =>
           Effect.gen(function* () {
             const id = options.unknownId ?? "0000000000000000deadbeef00000000-es"
             assertTyped(
@@ -326,10 +332,10 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
     test(
       "remove deletes where supported",
       () =>
-        run((provider) =>
+        run((provider, request) =>
           Effect.gen(function* () {
             if (!provider.capabilities.remove) return
-            const [job] = yield* provider.submit(request(provider))
+            const [job] = yield* provider.submit(request())
             yield* provider.remove(job!.ref)
             const after = yield* Effect.result(provider.get(job!.ref))
             if (Result.isSuccess(after)) assert.strictEqual(after.success.state._tag, "Removed")

@@ -2,5 +2,8 @@
  * @polydub/testing — in-memory providers and vendor simulators. The conformance suite, which needs
  * vitest, is imported from `@polydub/testing/Conformance`.
  */
+
+export * as MediaServer from "./MediaServer.js"
 export * as Presets from "./Presets.js"
 export * as TestProvider from "./TestProvider.js"
+export * as VoiceCheapSimulator from "./VoiceCheapSimulator.js"

@@ -1,0 +1,82 @@
+/**
+ * A loopback HTTP server that serves generated media files, as a stand-in for the public URLs
+ * applications pass as sources (vendors that fetch URLs themselves, or providers that stream a URL
+ * into an upload). Bytes are generated as they are sent, so a large file costs no memory.
+ */
+
+import { createServer } from "node:http"
+import { Context, Effect, Layer, type Scope } from "effect"
+
+export interface MediaFile {
+  /** Path on the server, e.g. `/videos/talk.mp4`. */
+  readonly path: string
+  readonly size: number
+  readonly mediaType?: string | undefined
+}
+
+export interface MediaServer {
+  readonly baseUrl: string
+  /** The URL of a served path. */
+  readonly url: (path: string) => string
+  /** Bytes sent so far, over all requests. */
+  readonly bytesServed: () => number
+  readonly requests: () => number
+}
+
+/** The byte at `offset` of every generated file: a repeating pattern a receiver can check. */
+export const byteAt = (offset: number): number => (offset * 31 + 7) & 0xff
+
+const chunk = (offset: number, length: number) => {
+  const out = Buffer.allocUnsafe(length)
+  for (let i = 0; i < length; i++) out[i] = byteAt(offset + i)
+  return out
+}
+
+/** Serves `files` on 127.0.0.1 for the life of the scope. */
+export const serve = (files: ReadonlyArray<MediaFile>): Effect.Effect<MediaServer, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const byPath = new Map(files.map((f) => [f.path, f]))
+    let bytes = 0
+    let requests = 0
+    const server = createServer((req, res) => {
+      requests++
+      const file = byPath.get(new URL(req.url ?? "/", "http://x").pathname)
+      if (file === undefined) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("not found")
+        return
+      }
+      res.writeHead(200, { "content-type": file.mediaType ?? "video/mp4", "content-length": String(file.size) })
+      if (req.method === "HEAD") return void res.end()
+      let offset = 0
+      const pump = () => {
+        while (offset < file.size) {
+          const n = Math.min(64 * 1024, file.size - offset)
+          const ok = res.write(chunk(offset, n))
+          offset += n
+          bytes += n
+          if (!ok) return void res.once("drain", pump)
+        }
+        res.end()
+      }
+      pump()
+    })
+    yield* Effect.acquireRelease(
+      Effect.callback<void>((resume) => {
+        server.listen(0, "127.0.0.1", () => resume(Effect.void))
+      }),
+      () =>
+        Effect.callback<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
+    )
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    const baseUrl = `http://127.0.0.1:${port}`
+    return { baseUrl, url: (path: string) => `${baseUrl}${path}`, bytesServed: () => bytes, requests: () => requests }
+  })
+
+export class Media extends Context.Service<Media, MediaServer>()("@polydub/testing/MediaServer") {}
+
+/** Serves `files` for the life of the layer. */
+export const layer = (files: ReadonlyArray<MediaFile>): Layer.Layer<Media> => Layer.effect(Media, serve(files))

@@ -1,0 +1,551 @@
+/**
+ * A faithful simulator of VoiceCheap's HTTP API (api.voicecheap.ai), served on a loopback port so
+ * the real client runs end to end over sockets. It implements what VoiceCheap documents: the
+ * multipart upload (streamed: it counts bytes and keeps none), validation in the documented order,
+ * per-endpoint rate windows, the concurrency limit, the processing steps and percentages, lip-sync
+ * sub-states, failures, another account's project (403) and unknown ones (404). Where the docs are
+ * silent it says so below and makes the behaviour configurable. Faults on demand (5xx, latency,
+ * dropped connections, malformed bodies) and counters let tests prove what the client did.
+ */
+
+import { randomBytes } from "node:crypto"
+import { createServer } from "node:http"
+import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
+
+export interface Account {
+  readonly apiKey: string
+  /** Free accounts get 403 SUBSCRIPTION_REQUIRED. Default true. */
+  readonly subscription?: boolean | undefined
+  /** Translations the account can pay for. Default unlimited. */
+  readonly credits?: number | undefined
+}
+
+export interface VoiceCheapSimulatorOptions {
+  /** Accounts by API key. Default: one account with the key `vc_sim_0123456789abcdef`. */
+  readonly accounts?: ReadonlyArray<Account> | undefined
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  readonly port?: number | undefined
+  /** Time from upload to the end of dubbing, in ms. Default 3000. */
+  readonly processingMs?: number | undefined
+  /** Extra time for lip sync, in ms. Default 1000. */
+  readonly lipSyncMs?: number | undefined
+  /** In-progress translations per account. Documented as 10 (one page says 5). */
+  readonly concurrentLimit?: number | undefined
+  /**
+   * Sliding rate windows per account. Documented: status 30/min, projects 10/min. The translate
+   * limit is not documented; 10/min here.
+   */
+  readonly rateLimits?:
+    | {
+        readonly status?: { readonly limit: number; readonly windowMs: number } | undefined
+        readonly projects?: { readonly limit: number; readonly windowMs: number } | undefined
+        readonly translate?: { readonly limit: number; readonly windowMs: number } | undefined
+      }
+    | undefined
+  /** Largest upload, bytes. Documented: 20 GB. */
+  readonly maxFileBytes?: number | undefined
+  /** How long output URLs stay valid. Not documented; 24 h here. */
+  readonly urlTtlMs?: number | undefined
+}
+
+export type Endpoint = "translate" | "projects" | "status" | "files"
+
+/** A fault for upcoming requests to an endpoint (all when absent). */
+export interface Fault {
+  readonly kind:
+    | "http500"
+    | "http503"
+    /** Close the connection without answering, before doing anything. */
+    | "dropBefore"
+    /** Process the request (a project is created and billed), then close without answering. */
+    | "dropAfter"
+    /** Answer 200 with a body that is not JSON. */
+    | "malformed"
+    /** Wait this long before handling. */
+    | "latency"
+  readonly endpoint?: Endpoint | undefined
+  readonly times?: number | undefined
+  readonly ms?: number | undefined
+}
+
+export interface SimulatedProject {
+  readonly projectId: string
+  readonly apiKey: string
+  readonly projectName: string
+  readonly targetLanguage: string
+  readonly originalLanguage: string
+  readonly createdAt: number
+  readonly bytes: number
+  readonly fileName: string
+  readonly lipSync: "standard" | "pro" | undefined
+  readonly failure: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED" | undefined
+  readonly transcriptionOnly: boolean
+}
+
+export interface VoiceCheapSimulator {
+  readonly baseUrl: string
+  /** The first account's key. */
+  readonly apiKey: string
+  /** Requests received, by endpoint, including refused ones. */
+  readonly requests: () => Readonly<Record<Endpoint, number>>
+  readonly totalRequests: () => number
+  /** Projects created (what VoiceCheap would charge for). */
+  readonly billableSubmissions: () => number
+  readonly projects: () => ReadonlyArray<SimulatedProject>
+  /** 429s answered, by endpoint. */
+  readonly rejectedByRateLimit: () => number
+  readonly injectFault: (fault: Fault) => void
+  /** The next created project fails this way. */
+  readonly failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void
+}
+
+const videoTypes = ["video/mp4", "video/quicktime", "video/x-matroska", "video/webm", "video/mpeg"]
+const audioTypes = ["audio/mpeg", "audio/wav", "audio/mp4", "audio/x-m4a", "audio/flac", "audio/ogg", "audio/aac"]
+
+/** The union of both documented target lists (reference A.9): the simulator accepts either. */
+const targetLanguages = new Set(
+  (
+    "afrikaans,albanian,amharic,arabic,armenian,assamese,azerbaijani,basque,belarusian,bengali,bosnian,bulgarian," +
+    "catalan,croatian,czech,danish,dutch,english,british english,american english,estonian,finnish,french," +
+    "french canadian,canadian french,galician,german,greek,gujarati,hebrew,hindi,hungarian,icelandic,indonesian," +
+    "irish,italian,japanese,kannada,kazakh,khmer,korean,lao,latvian,lithuanian,macedonian,malay,malayalam," +
+    "mandarin,chinese,marathi,mongolian,nepali,norwegian,persian,polish,portuguese,brazilian portuguese,punjabi," +
+    "romanian,russian,serbian,slovak,slovenian,spanish,swahili,swedish,tagalog,tamil,telugu,thai,turkish," +
+    "ukrainian,urdu,vietnamese,welsh,yoruba,zulu"
+  ).split(",")
+)
+
+const booleanFields = ["keepBackgroundMusic", "keepOriginalVoice", "subtitles", "lipsyncPro"]
+const jsonFields = ["voiceCloningSettings", "translationTimeSkips"]
+
+const isJson = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const phase1Steps = ["downloading_content", "content_validation", "transcription_processing"]
+const phase2Steps = ["smart_sync", "audio_enhancement", "audio_assembling", "video_upload"]
+
+const errorBody = (status: number, code: string, message: string, details?: { field: string; reason: string }) =>
+  HttpServerResponse.jsonUnsafe(details === undefined ? { code, message } : { code, message, details }, { status })
+
+/** Builds the simulator's router app and state. */
+export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOptions = {}) {
+  const accounts = new Map<string, Account>()
+  for (const account of options.accounts ?? [{ apiKey: "vc_sim_0123456789abcdef" }])
+    accounts.set(account.apiKey, account)
+  const firstKey = [...accounts.keys()][0]!
+  const credits = new Map<string, number>([...accounts.values()].map((a) => [a.apiKey, a.credits ?? Infinity]))
+  const processingMs = options.processingMs ?? 3000
+  const lipSyncMs = options.lipSyncMs ?? 1000
+  const concurrentLimit = options.concurrentLimit ?? 10
+  const limits = {
+    status: options.rateLimits?.status ?? { limit: 30, windowMs: 60_000 },
+    projects: options.rateLimits?.projects ?? { limit: 10, windowMs: 60_000 },
+    translate: options.rateLimits?.translate ?? { limit: 10, windowMs: 60_000 }
+  }
+  const maxFileBytes = options.maxFileBytes ?? 20 * 1024 ** 3
+  const urlTtlMs = options.urlTtlMs ?? 24 * 3600 * 1000
+
+  const projects = new Map<string, SimulatedProject>()
+  const counts: Record<Endpoint, number> = { translate: 0, projects: 0, status: 0, files: 0 }
+  const windows = new Map<string, Array<number>>()
+  const faults: Array<{ fault: Fault; left: number }> = []
+  let pendingFailure: SimulatedProject["failure"]
+  let billable = 0
+  let rateLimited = 0
+  let baseUrl = ""
+
+  const takeFault = (endpoint: Endpoint): Fault | undefined => {
+    const index = faults.findIndex((f) => f.fault.endpoint === undefined || f.fault.endpoint === endpoint)
+    if (index === -1) return undefined
+    const entry = faults[index]!
+    if (--entry.left <= 0) faults.splice(index, 1)
+    return entry.fault
+  }
+
+  /** Sliding window: the requests of this account to this endpoint in the last `windowMs`. */
+  const admit = (apiKey: string, endpoint: keyof typeof limits): boolean => {
+    const { limit, windowMs } = limits[endpoint]
+    const key = `${apiKey}:${endpoint}`
+    const now = Date.now()
+    const list = (windows.get(key) ?? []).filter((t) => t > now - windowMs)
+    if (list.length >= limit) {
+      windows.set(key, list)
+      rateLimited++
+      return false
+    }
+    list.push(now)
+    windows.set(key, list)
+    return true
+  }
+
+  const finishedAt = (p: SimulatedProject) => p.createdAt + processingMs + (p.lipSync === undefined ? 0 : lipSyncMs)
+  const inProgress = (apiKey: string, now: number) =>
+    [...projects.values()].filter((p) => p.apiKey === apiKey && statusOf(p, now).status === "processing").length
+
+  const fileUrl = (p: SimulatedProject, name: string) =>
+    `${baseUrl}/files/${p.projectId}/${name}?Expires=${Math.floor((Date.now() + urlTtlMs) / 1000)}`
+
+  const statusOf = (p: SimulatedProject, now: number) => {
+    const t = now - p.createdAt
+    const common = {
+      projectId: p.projectId,
+      projectName: p.projectName,
+      originalVideoUrl: `${baseUrl}/files/${p.projectId}/original?Expires=${Math.floor((now + urlTtlMs) / 1000)}`,
+      originalLanguage: p.originalLanguage,
+      targetLanguage: p.targetLanguage,
+      duration: Math.max(1, Math.round(p.bytes / 250_000)),
+      createdAt: p.createdAt
+    }
+    const phase1 = processingMs * 0.4
+    if (p.failure === "TRANSCRIPTION_FAILED" && t >= phase1 * 0.75) {
+      return {
+        ...common,
+        status: "failed",
+        error: {
+          code: "TRANSCRIPTION_FAILED",
+          message: "Could not transcribe the audio. Please ensure the audio quality is sufficient."
+        }
+      }
+    }
+    if (t < phase1) {
+      const progress = Math.floor((t / phase1) * 100)
+      return {
+        ...common,
+        status: "processing",
+        actualProgressStep: phase1Steps[Math.min(2, Math.floor((t / phase1) * 3))],
+        translationAndTranscriptionProgress: progress,
+        ...lipSyncField(p, "PENDING")
+      }
+    }
+    if (t < processingMs || p.transcriptionOnly) {
+      if (p.transcriptionOnly && t >= phase1) return { ...common, status: "success" }
+      const fraction = (t - phase1) / (processingMs - phase1)
+      const step = phase2Steps[Math.min(3, Math.floor(fraction * 4))]
+      return {
+        ...common,
+        status: "processing",
+        actualProgressStep: step,
+        translationAndTranscriptionProgress: 100,
+        dubbingStep: step,
+        dubbingProgress: Math.floor(fraction * 100),
+        ...lipSyncField(p, "PENDING")
+      }
+    }
+    if (p.lipSync !== undefined && t < finishedAt(p) - p.createdAt) {
+      const into = t - processingMs
+      if (p.failure === "LIPSYNC_FAILED" && into >= lipSyncMs / 2) {
+        return {
+          ...common,
+          status: "failed",
+          translatedVideoUrl: fileUrl(p, "translated.mp4"),
+          translatedAudioUrl: fileUrl(p, "translated.mp3"),
+          error: { code: "LIPSYNC_FAILED", message: "Lip sync failed for this video." },
+          ...lipSyncField(p, "FAILED", undefined, "Lip sync failed for this video.")
+        }
+      }
+      return {
+        ...common,
+        status: "processing",
+        actualProgressStep: "video_upload",
+        translationAndTranscriptionProgress: 100,
+        dubbingStep: "video_upload",
+        dubbingProgress: 100,
+        ...lipSyncField(p, into < lipSyncMs * 0.2 ? "PENDING" : "PROCESSING")
+      }
+    }
+    return {
+      ...common,
+      status: "success",
+      translatedVideoUrl: fileUrl(p, "translated.mp4"),
+      translatedAudioUrl: fileUrl(p, "translated.mp3"),
+      ...lipSyncField(p, "COMPLETED", fileUrl(p, "lipsync.mp4"))
+    }
+  }
+
+  const lipSyncField = (p: SimulatedProject, status: string, videoUrl?: string, errorMessage?: string) =>
+    p.lipSync === undefined
+      ? {}
+      : {
+          lipSync: {
+            jobId: `ls_${p.projectId}`,
+            status,
+            videoUrl: videoUrl ?? null,
+            errorMessage: errorMessage ?? null,
+            type: p.lipSync
+          }
+        }
+
+  const drain = (request: HttpServerRequest.HttpServerRequest) => Stream.runDrain(request.stream).pipe(Effect.ignore)
+
+  const dropConnection = (request: HttpServerRequest.HttpServerRequest) =>
+    Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket?.destroy()).pipe(
+      Effect.andThen(Effect.never)
+    )
+
+  const authenticate = (request: HttpServerRequest.HttpServerRequest) => {
+    const key = request.headers["x-api-key"]
+    if (key === undefined || key === "") return { error: errorBody(401, "MISSING_API_KEY", "API key is required") }
+    const account = accounts.get(key)
+    if (account === undefined) {
+      return {
+        error: errorBody(
+          401,
+          "INVALID_API_KEY",
+          "The provided API key is invalid. Please check your API key and try again."
+        )
+      }
+    }
+    if (account.subscription === false) {
+      return {
+        error: errorBody(
+          403,
+          "SUBSCRIPTION_REQUIRED",
+          "API access requires an active paid subscription. Please upgrade your plan."
+        )
+      }
+    }
+    return { account }
+  }
+
+  const upload = (endpoint: "translate" | "projects") =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      counts[endpoint]++
+      const fault = takeFault(endpoint)
+      if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
+      if (fault?.kind === "dropBefore") return yield* dropConnection(request)
+      if (fault?.kind === "http500" || fault?.kind === "http503") {
+        yield* drain(request)
+        return errorBody(fault.kind === "http500" ? 500 : 503, "INTERNAL_ERROR", "Internal server error")
+      }
+      const auth = authenticate(request)
+      if (auth.error !== undefined) {
+        yield* drain(request)
+        return auth.error
+      }
+      const account = auth.account
+      if (!admit(account.apiKey, endpoint)) {
+        yield* drain(request)
+        const limit = limits[endpoint]
+        // VoiceCheap documents no Retry-After; the simulator sends none.
+        return errorBody(429, "RATE_LIMIT_EXCEEDED", `Too many requests (limit: ${limit.limit} requests per minute)`)
+      }
+      const contentType = request.headers["content-type"] ?? ""
+      if (!contentType.startsWith("multipart/form-data")) {
+        yield* drain(request)
+        return errorBody(400, "FILE_REQUIRED", "A video or audio file is required. Please upload a file.")
+      }
+      // Read the form as it streams: fields are kept, the file is counted and dropped.
+      const fields = new Map<string, string>()
+      let file: { name: string; type: string; bytes: number } | undefined
+      const parsed = yield* request.multipartStream.pipe(
+        Stream.runForEach((part) => {
+          if (part._tag === "Field") return Effect.sync(() => void fields.set(part.key, part.value))
+          if (part.key !== "file" || file !== undefined) return Stream.runDrain(part.content)
+          const current = { name: part.name, type: part.contentType, bytes: 0 }
+          file = current
+          return Stream.runForEach(part.content, (chunk) => Effect.sync(() => void (current.bytes += chunk.byteLength)))
+        }),
+        Effect.result
+      )
+      if (parsed._tag === "Failure") {
+        return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
+          field: "file",
+          reason: `The multipart body could not be read: ${Multipart.isMultipartError(parsed.failure) ? parsed.failure.message : "malformed"}`
+        })
+      }
+      if (file === undefined)
+        return errorBody(400, "FILE_REQUIRED", "A video or audio file is required. Please upload a file.")
+      const uploaded: { name: string; type: string; bytes: number } = file
+      if (!videoTypes.includes(uploaded.type) && !audioTypes.includes(uploaded.type)) {
+        return errorBody(
+          400,
+          "INVALID_FILE_TYPE",
+          "Invalid file type. Supported formats: MP4, MOV, MKV, WebM, MPEG, MP3, WAV, M4A, FLAC, OGG, AAC"
+        )
+      }
+      if (uploaded.bytes > maxFileBytes)
+        return errorBody(400, "FILE_TOO_LARGE", "The file exceeds the maximum size of 20 GB")
+      if (uploaded.bytes === 0)
+        return errorBody(400, "DURATION_DETECTION_FAILED", "Could not detect the media duration")
+      const target = fields.get("targetLanguage")
+      if (target === undefined || target === "") {
+        return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
+          field: "targetLanguage",
+          reason: "targetLanguage is required"
+        })
+      }
+      if (target !== target.toLowerCase() || !targetLanguages.has(target)) {
+        return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
+          field: "targetLanguage",
+          reason: `Invalid target language. Allowed languages: ${[...targetLanguages].slice(0, 6).join(", ")}, ...`
+        })
+      }
+      const original = fields.get("originalLanguage")
+      if (original !== undefined && original !== "" && !/^[a-z]{2,3}$/.test(original)) {
+        return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
+          field: "originalLanguage",
+          reason: "Use an ISO language code (e.g. en, es, fr)"
+        })
+      }
+      for (const name of booleanFields) {
+        const value = fields.get(name)
+        if (value !== undefined && value !== "true" && value !== "false") {
+          return errorBody(
+            400,
+            "INVALID_BOOLEAN_VALUE",
+            `A boolean parameter has an invalid value (use "true" or "false"): ${name}`
+          )
+        }
+      }
+      for (const name of jsonFields) {
+        const value = fields.get(name)
+        if (value !== undefined && !isJson(value)) {
+          return errorBody(400, "INVALID_JSON_FORMAT", `The ${name} JSON is malformed`)
+        }
+      }
+      const left = credits.get(account.apiKey) ?? 0
+      if (left < 1) {
+        return errorBody(
+          403,
+          "INSUFFICIENT_CREDITS",
+          "Insufficient credits to process this file. Please add more credits to your account."
+        )
+      }
+      const now = Date.now()
+      if (inProgress(account.apiKey, now) >= concurrentLimit) {
+        return errorBody(
+          429,
+          "CONCURRENT_TRANSLATION_LIMIT_REACHED",
+          `You can run up to ${concurrentLimit} translations at the same time. Wait for one to finish.`
+        )
+      }
+      credits.set(account.apiKey, left - 1)
+      billable++
+      const projectId = `${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}`
+      const lipsync = fields.get("lipsyncPro") === "true" && endpoint === "translate" ? "pro" : undefined
+      const project: SimulatedProject = {
+        projectId,
+        apiKey: account.apiKey,
+        projectName: fields.get("projectName") || projectId,
+        targetLanguage: target,
+        originalLanguage: original || "en",
+        createdAt: now,
+        bytes: uploaded.bytes,
+        fileName: uploaded.name,
+        lipSync: lipsync,
+        failure: pendingFailure,
+        transcriptionOnly: endpoint === "projects"
+      }
+      pendingFailure = undefined
+      projects.set(projectId, project)
+      if (fault?.kind === "dropAfter") return yield* dropConnection(request)
+      if (fault?.kind === "malformed")
+        return HttpServerResponse.text('{"success": true, "projectId": ', { status: 200 })
+      return HttpServerResponse.jsonUnsafe({
+        success: true,
+        message: endpoint === "translate" ? "Translation started successfully" : "Project created successfully",
+        projectId,
+        estimatedDuration: Math.ceil(processingMs / 1000)
+      })
+    })
+
+  const status = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    counts.status++
+    const fault = takeFault("status")
+    if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
+    if (fault?.kind === "dropBefore" || fault?.kind === "dropAfter") return yield* dropConnection(request)
+    if (fault?.kind === "http500" || fault?.kind === "http503") {
+      return errorBody(fault.kind === "http500" ? 500 : 503, "INTERNAL_ERROR", "Internal server error")
+    }
+    const auth = authenticate(request)
+    if (auth.error !== undefined) return auth.error
+    if (!admit(auth.account.apiKey, "status")) {
+      return errorBody(429, "RATE_LIMIT_EXCEEDED", "Too many requests (limit: 30 requests per minute)")
+    }
+    const { projectId } = yield* HttpRouter.params
+    const project = projectId === undefined ? undefined : projects.get(projectId)
+    if (project === undefined) return errorBody(404, "PROJECT_NOT_FOUND", "The specified project does not exist")
+    if (project.apiKey !== auth.account.apiKey)
+      return errorBody(403, "FORBIDDEN", "You don't have access to this project")
+    if (fault?.kind === "malformed") return HttpServerResponse.text("<html>502 Bad Gateway</html>", { status: 200 })
+    return HttpServerResponse.jsonUnsafe(statusOf(project, Date.now()))
+  })
+
+  // Output files: small stand-ins served by the simulator itself, valid until `Expires`.
+  const files = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    counts.files++
+    const { name, projectId } = yield* HttpRouter.params
+    const project = projectId === undefined ? undefined : projects.get(projectId)
+    const expires = Number(new URL(request.url, "http://x").searchParams.get("Expires"))
+    if (project === undefined) return HttpServerResponse.text("Not Found", { status: 404 })
+    if (!Number.isFinite(expires) || expires * 1000 < Date.now()) {
+      return HttpServerResponse.text("Request has expired", { status: 403 })
+    }
+    const body = new TextEncoder().encode(
+      `polydub simulated ${name} for ${project.projectId} (${project.targetLanguage})\n`
+    )
+    const type = name?.endsWith(".mp3") ? "audio/mpeg" : "video/mp4"
+    return HttpServerResponse.uint8Array(body, { contentType: type })
+  })
+
+  const routes = Layer.mergeAll(
+    HttpRouter.add("POST", "/v1/translate", upload("translate")),
+    HttpRouter.add("POST", "/v1/projects", upload("projects")),
+    HttpRouter.add("GET", "/v1/translate/:projectId/status", status),
+    HttpRouter.add("GET", "/files/:projectId/:name", files)
+  )
+
+  const control = {
+    requests: () => ({ ...counts }),
+    totalRequests: () => counts.translate + counts.projects + counts.status,
+    billableSubmissions: () => billable,
+    projects: () => [...projects.values()],
+    rejectedByRateLimit: () => rateLimited,
+    injectFault: (fault: Fault) => void faults.push({ fault, left: fault.times ?? 1 }),
+    failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void (pendingFailure = code)
+  }
+  return {
+    routes,
+    control,
+    firstKey,
+    setBaseUrl: (url: string) => void (baseUrl = url)
+  }
+})
+
+/** Serves the simulator on 127.0.0.1 for the life of the scope. */
+export const serve = (
+  options: VoiceCheapSimulatorOptions = {}
+): Effect.Effect<VoiceCheapSimulator, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const sim = yield* make(options)
+    const app = yield* HttpRouter.toHttpEffect(sim.routes)
+    const server = yield* NodeHttpServer.make(() => createServer(), {
+      port: options.port ?? 0,
+      host: "127.0.0.1"
+    }).pipe(Effect.orDie)
+    const address = server.address
+    const baseUrl = address._tag === "UnixPathAddress" ? "http://127.0.0.1" : `http://127.0.0.1:${address.port}`
+    sim.setBaseUrl(baseUrl)
+    yield* server.serve(app)
+    return { baseUrl, apiKey: sim.firstKey, ...sim.control }
+  })
+
+/** The simulator as a service, for layers. */
+export class Simulator extends Context.Service<Simulator, VoiceCheapSimulator>()(
+  "@polydub/testing/VoiceCheapSimulator"
+) {}
+
+/** Serves the simulator for the life of the layer. */
+export const layer = (options: VoiceCheapSimulatorOptions = {}): Layer.Layer<Simulator> =>
+  Layer.effect(Simulator, serve(options))
