@@ -1,0 +1,323 @@
+/**
+ * One method per VoiceCheap endpoint, on `effect/http`. Uploads are streamed as multipart bodies
+ * built on the fly (never buffered), the documented request budgets are kept client-side so a
+ * well-behaved caller never meets a 429, and every failure becomes a `TranslationError` with the
+ * vendor's code and message. VoiceCheap has no idempotency key, so a POST is sent again only when
+ * it certainly did not reach the server (connection refused) or was answered 429.
+ */
+
+import { createHash, randomBytes } from "node:crypto"
+import {
+  AuthenticationFailed,
+  InsufficientCredits,
+  InvalidRequest,
+  NotFound,
+  PayloadTooLarge,
+  PermissionDenied,
+  Policy,
+  ProviderHttp,
+  ProviderUnavailable,
+  RateLimited,
+  type TranslationError
+} from "@polydub/core"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Schema, Stream } from "effect"
+import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { RateLimiter } from "effect/persistence"
+import * as Wire from "./VoiceCheapWire.js"
+
+export const provider = "voicecheap"
+
+/** A request budget: `limit` requests per `window`. */
+export interface Budget {
+  readonly limit: number
+  readonly window: Duration.Input
+}
+
+export interface VoiceCheapClientOptions {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Default `https://api.voicecheap.ai`. */
+  readonly baseUrl?: string | undefined
+  /**
+   * Client-side budgets. Documented: 30/min on status, 10/min on projects. The translate budget is
+   * not documented; 10/min by default.
+   */
+  readonly budgets?:
+    | {
+        readonly status?: Budget | undefined
+        readonly projects?: Budget | undefined
+        readonly translate?: Budget | undefined
+      }
+    | undefined
+  /** Retries of a status read on transient failures. Default 2. */
+  readonly retries?: number | undefined
+  /** Default 30 s for status reads; uploads are not timed out by default (files reach 20 GB). */
+  readonly timeouts?:
+    | { readonly read?: Duration.Input | undefined; readonly upload?: Duration.Input | undefined }
+    | undefined
+  /** Budgets are shared by every client with the same key; default: a hash of the API key. */
+  readonly rateLimitKey?: string | undefined
+}
+
+/** A file to upload: a name, a media type, the bytes as a (re-runnable) stream, and the size if known. */
+export interface Upload {
+  readonly name: string
+  readonly mediaType: string
+  readonly size?: number | undefined
+  readonly stream: Stream.Stream<Uint8Array, unknown>
+  /** Whether the stream can be run again for a retry (files and URLs can; a caller's stream may not). */
+  readonly replayable: boolean
+}
+
+export interface VoiceCheapClientService {
+  /** `POST /v1/translate`: upload and start a full translation. */
+  readonly translate: (
+    upload: Upload,
+    fields: Wire.TranslateFields
+  ) => Effect.Effect<Wire.TranslateResponse, TranslationError>
+  /** `POST /v1/projects`: upload and transcribe only. */
+  readonly createProject: (
+    upload: Upload,
+    fields: Pick<Wire.TranslateFields, "targetLanguage" | "originalLanguage" | "projectName">
+  ) => Effect.Effect<Wire.ProjectResponse, TranslationError>
+  /** `GET /v1/translate/{projectId}/status`. */
+  readonly status: (projectId: string) => Effect.Effect<Wire.StatusResponse, TranslationError>
+}
+
+export class VoiceCheapClient extends Context.Service<VoiceCheapClient, VoiceCheapClientService>()(
+  "@polydub/provider-voicecheap/VoiceCheapClient"
+) {}
+
+const encoder = new TextEncoder()
+
+const quote = (s: string) => s.replace(/[\r\n"]/g, (c) => (c === '"' ? "%22" : " "))
+
+/**
+ * A multipart/form-data body as a stream: text fields first (so a server can validate them before
+ * the file), then the file's bytes as they arrive. The length is exact when the file's size is known.
+ */
+export const multipartBody = (fields: ReadonlyArray<readonly [string, string]>, upload: Upload) => {
+  const boundary = `----polydub${randomBytes(12).toString("hex")}`
+  const head =
+    fields
+      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(k)}"\r\n\r\n${v}\r\n`)
+      .join("") +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(upload.name)}"\r\n` +
+    `Content-Type: ${upload.mediaType}\r\n\r\n`
+  const preamble = encoder.encode(head)
+  const epilogue = encoder.encode(`\r\n--${boundary}--\r\n`)
+  const stream = Stream.succeed(preamble).pipe(Stream.concat(upload.stream), Stream.concat(Stream.succeed(epilogue)))
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    contentLength: upload.size === undefined ? undefined : preamble.byteLength + upload.size + epilogue.byteLength,
+    stream
+  }
+}
+
+const context = (operation: string) => ({ provider, operation })
+
+/** Maps a VoiceCheap error answer to a `TranslationError`, keeping the vendor's code and message. */
+export const mapError = (
+  operation: string,
+  status: number,
+  body: Wire.ErrorEnvelope | undefined,
+  retryAfter: Option.Option<Duration.Duration>
+): TranslationError => {
+  const code = body?.code
+  const base = {
+    ...context(operation),
+    status,
+    message: body?.message ?? `VoiceCheap answered HTTP ${status}`,
+    ...(code === undefined ? {} : { providerCode: code })
+  }
+  const after = Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {}
+  switch (code) {
+    case "MISSING_API_KEY":
+    case "INVALID_API_KEY":
+      return new AuthenticationFailed(base)
+    case "SUBSCRIPTION_REQUIRED":
+    case "API_ACCESS_REQUIRED":
+    case "FORBIDDEN":
+      return new PermissionDenied(base)
+    case "INSUFFICIENT_CREDITS":
+      return new InsufficientCredits(base)
+    case "FILE_TOO_LARGE":
+      return new PayloadTooLarge({ ...base, limitBytes: 20 * 1024 ** 3 })
+    case "PROJECT_NOT_FOUND":
+      return new NotFound(base)
+    case "RATE_LIMIT_EXCEEDED":
+      return new RateLimited({ ...base, scope: "requests", ...after })
+    case "CONCURRENT_TRANSLATION_LIMIT_REACHED":
+      return new RateLimited({ ...base, scope: "concurrency", ...after })
+  }
+  if (status === 401) return new AuthenticationFailed(base)
+  if (status === 403) return new PermissionDenied(base)
+  if (status === 404) return new NotFound(base)
+  if (status === 413) return new PayloadTooLarge(base)
+  if (status === 429) return new RateLimited({ ...base, scope: "requests", ...after })
+  if (status >= 400 && status < 500) {
+    const param = body?.details?.field
+    return new InvalidRequest({ ...base, ...(param === undefined ? {} : { param }) })
+  }
+  // A 5xx to a request means the server saw it: whether it acted is unknown.
+  return new ProviderUnavailable({ ...base, outcome: "unknown", ...after })
+}
+
+type Budgeted = HttpClient.HttpClient.With<HttpClientError.HttpClientError | RateLimiter.RateLimiterError>
+
+/** Builds the client over the `HttpClient` in context. */
+export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOptions) {
+  const http = yield* HttpClient.HttpClient
+  const limiter = yield* RateLimiter.RateLimiter
+  const baseUrl = (options.baseUrl ?? "https://api.voicecheap.ai").replace(/\/+$/, "")
+  const key =
+    options.rateLimitKey ??
+    `voicecheap:${createHash("sha256").update(Redacted.value(options.apiKey)).digest("hex").slice(0, 16)}`
+  const readTimeout = Duration.fromInputUnsafe(options.timeouts?.read ?? Duration.seconds(30))
+  const uploadTimeout =
+    options.timeouts?.upload === undefined ? undefined : Duration.fromInputUnsafe(options.timeouts.upload)
+
+  const base = http.pipe(
+    HttpClient.mapRequest((request) =>
+      request.pipe(
+        HttpClientRequest.prependUrl(baseUrl),
+        HttpClientRequest.acceptJson,
+        HttpClientRequest.setHeader("x-api-key", Redacted.value(options.apiKey))
+      )
+    )
+  )
+
+  // The budget is spread evenly, one request per slot, so that no sliding window of the vendor's
+  // length ever holds more than `limit` requests, however the vendor aligns its windows.
+  const budgeted = (name: string, budget: Budget): Budgeted => {
+    const window = Duration.toMillis(Duration.fromInputUnsafe(budget.window))
+    const slot = Math.ceil(window / Math.max(1, budget.limit - 1))
+    return base.pipe(
+      HttpClient.withRateLimiter({
+        limiter,
+        key: `${key}:${name}`,
+        limit: 1,
+        window: Duration.millis(slot),
+        algorithm: "fixed-window",
+        times: 0,
+        disableAdaptiveLearning: true
+      })
+    )
+  }
+  const budgets = options.budgets ?? {}
+  const statusClient = budgeted("status", budgets.status ?? { limit: 30, window: Duration.minutes(1) })
+  const projectsClient = budgeted("projects", budgets.projects ?? { limit: 10, window: Duration.minutes(1) })
+  const translateClient = budgeted("translate", budgets.translate ?? { limit: 10, window: Duration.minutes(1) })
+
+  const decodeAnswer = <S extends Schema.Codec<any, any, never, never>>(
+    operation: string,
+    schema: S,
+    response: HttpClientResponse.HttpClientResponse
+  ): Effect.Effect<S["Type"], TranslationError> =>
+    Effect.gen(function* () {
+      const text = yield* ProviderHttp.bodyText(response, context(operation))
+      if (response.status >= 200 && response.status < 300) {
+        return yield* ProviderHttp.decodeJsonText(schema, text, { ...context(operation), status: response.status })
+      }
+      const envelope = yield* ProviderHttp.decodeJsonText(Wire.ErrorEnvelope, text, context(operation)).pipe(
+        Effect.option
+      )
+      const retryAfter = Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
+      return yield* mapError(operation, response.status, Option.getOrUndefined(envelope), retryAfter)
+    })
+
+  const send = (
+    operation: string,
+    client: Budgeted,
+    request: HttpClientRequest.HttpClientRequest,
+    timeout: Duration.Duration | undefined
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, TranslationError> => {
+    const executed = client.execute(request).pipe(
+      Effect.catch((error): Effect.Effect<never, TranslationError> => {
+        if (HttpClientError.isHttpClientError(error))
+          return Effect.fail(ProviderHttp.transportError(error, context(operation)))
+        // RateLimiterError: the local limiter's store failed; nothing was sent.
+        return Effect.fail(
+          new ProviderUnavailable({
+            ...context(operation),
+            outcome: "not-sent",
+            message: `the request budget could not be checked: ${String(error)}`
+          })
+        )
+      })
+    )
+    if (timeout === undefined) return executed
+    return executed.pipe(
+      Effect.timeoutOrElse({
+        duration: timeout,
+        orElse: () =>
+          Effect.fail(
+            new ProviderUnavailable({
+              ...context(operation),
+              outcome: "unknown",
+              message: `${operation} timed out after ${Duration.format(timeout)}; its outcome is unknown`
+            })
+          )
+      })
+    )
+  }
+
+  const upload = (
+    operation: string,
+    path: string,
+    client: Budgeted,
+    file: Upload,
+    fields: ReadonlyArray<readonly [string, string]>
+  ) =>
+    Effect.gen(function* () {
+      const body = multipartBody(fields, file)
+      const request = HttpClientRequest.post(path).pipe(
+        HttpClientRequest.bodyStream(body.stream, {
+          contentType: body.contentType,
+          ...(body.contentLength === undefined ? {} : { contentLength: body.contentLength })
+        })
+      )
+      const response = yield* send(operation, client, request, uploadTimeout)
+      return yield* decodeAnswer(operation, Wire.TranslateResponse, response)
+    }).pipe(
+      // No idempotency key: re-send only what certainly was not processed (refused, or 429), and
+      // only when the file can be streamed again.
+      file.replayable ? Policy.withRetry({ idempotent: false, times: 2 }) : (self) => self
+    )
+
+  const translate = Effect.fn("VoiceCheapClient.translate")(function* (file: Upload, fields: Wire.TranslateFields) {
+    yield* Effect.annotateCurrentSpan({
+      "voicecheap.targetLanguage": fields.targetLanguage,
+      "voicecheap.bytes": file.size ?? -1
+    })
+    return yield* upload("translate", "/v1/translate", translateClient, file, Wire.encodeFields(fields))
+  })
+
+  const createProject = Effect.fn("VoiceCheapClient.createProject")(function* (
+    file: Upload,
+    fields: Pick<Wire.TranslateFields, "targetLanguage" | "originalLanguage" | "projectName">
+  ) {
+    return yield* upload("createProject", "/v1/projects", projectsClient, file, Wire.encodeFields(fields))
+  })
+
+  const status = Effect.fn("VoiceCheapClient.status")(function* (projectId: string) {
+    yield* Effect.annotateCurrentSpan({ "voicecheap.projectId": projectId })
+    const request = HttpClientRequest.get(`/v1/translate/${encodeURIComponent(projectId)}/status`)
+    return yield* send("status", statusClient, request, readTimeout).pipe(
+      Effect.flatMap((response) => decodeAnswer("status", Wire.StatusResponse, response)),
+      Policy.withRetry({ idempotent: true, times: options.retries ?? 2 })
+    )
+  })
+
+  return VoiceCheapClient.of({ translate, createProject, status })
+})
+
+/** The client with an in-memory rate-limiter store (use `RateLimiter.layerStoreRedis` for a fleet). */
+export const layer = (
+  options: VoiceCheapClientOptions
+): Layer.Layer<VoiceCheapClient, never, HttpClient.HttpClient | RateLimiter.RateLimiter> =>
+  Layer.effect(VoiceCheapClient, make(options))
+
+/** The default rate limiter: process memory. */
+export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = RateLimiter.layer.pipe(
+  Layer.provide(RateLimiter.layerStoreMemory)
+)

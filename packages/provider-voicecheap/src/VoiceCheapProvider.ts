@@ -1,0 +1,316 @@
+/**
+ * VoiceCheap as a `TranslationProvider`. VoiceCheap takes one uploaded file and one target per
+ * project, has no review step, no webhooks, no delete and no idempotency key, and reports progress
+ * as steps and percentages. URL sources are downloaded and streamed into the upload as they arrive.
+ */
+import {
+  type Capabilities,
+  InvalidRequest,
+  Job,
+  JobRef,
+  type JobState,
+  makeProvider,
+  mapStatus,
+  Outputs,
+  PayloadTooLarge,
+  ProviderHttp,
+  type ResolvedRequest,
+  TranslationProvider
+} from "@polydub/core"
+import { Config, DateTime, Duration, Effect, FileSystem, Layer, Option } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import type { RateLimiter } from "effect/persistence"
+import * as Client from "./VoiceCheapClient.js"
+import * as Languages from "./VoiceCheapLanguages.js"
+import type * as Wire from "./VoiceCheapWire.js"
+
+/** VoiceCheap-only request fields, passed as `providerOptions.voicecheap`. */
+export interface VoiceCheapOptions {
+  readonly keepBackgroundMusic?: boolean | undefined
+  readonly voiceIsolatorOption?: string | undefined
+  readonly keepOriginalVoice?: boolean | undefined
+  readonly originalVoiceVolume?: number | undefined
+  readonly subtitles?: boolean | undefined
+  readonly subtitlesSource?: string | undefined
+  readonly translationTimeSkips?: ReadonlyArray<Wire.TimeSkip> | undefined
+  /** Pro lip sync; `lipSync: true` on the request asks for it too (the only documented switch). */
+  readonly lipsyncPro?: boolean | undefined
+  readonly voiceCloningSettings?: Wire.VoiceCloningSettings | undefined
+}
+
+declare module "@polydub/core/TranslationRequest" {
+  interface ProviderOptions {
+    readonly voicecheap?: VoiceCheapOptions | undefined
+  }
+}
+
+export const maxUploadBytes = 20 * 1024 ** 3
+
+export const capabilities: Capabilities = {
+  review: false,
+  urlInput: "proxied",
+  fileInput: true,
+  maxUploadBytes,
+  outputs: { video: true, audio: true, captions: false, lipSyncVideo: true },
+  captions: false,
+  audioOnly: false,
+  lipSync: true,
+  webhooks: false,
+  remove: false,
+  idempotency: false,
+  targetsPerRequest: 1,
+  budget: {
+    status: { limit: 30, window: Duration.minutes(1) },
+    submit: { limit: 10, window: Duration.minutes(1) },
+    concurrentJobs: 10
+  },
+  polling: { initial: Duration.seconds(10), max: Duration.seconds(30) }
+}
+
+const context = (operation: string) => ({ provider: Client.provider, operation })
+
+const statusWords = {
+  processing: { _tag: "Running" } as JobState,
+  success: { _tag: "Succeeded", outputs: new Outputs({}) } as JobState,
+  failed: { _tag: "Failed", reason: { code: "FAILED", message: "" } } as JobState
+} as const
+
+const artifact = (url: string, mediaType: string) => {
+  const expiresAt = ProviderHttp.presignedExpiry(url)
+  return Option.isSome(expiresAt) ? { url, mediaType, expiresAt: expiresAt.value } : { url, mediaType }
+}
+
+const pct = (n: number | null | undefined) =>
+  n === null || n === undefined ? undefined : Math.min(100, Math.max(0, n)) / 100
+
+/** The unified state of a status answer. */
+export const stateOf = (status: Wire.StatusResponse): Effect.Effect<JobState> =>
+  Effect.gen(function* () {
+    const word = yield* mapStatus(Client.provider, statusWords, status.status)
+    const lipSync = status.lipSync ?? undefined
+    if (word._tag === "Succeeded") {
+      if (!status.translatedVideoUrl) {
+        // Docs are silent on a success without URLs; treat it as not finished rather than as a result.
+        return { _tag: "Running", step: "finalizing", progress: 0.99 }
+      }
+      return {
+        _tag: "Succeeded",
+        outputs: new Outputs({
+          video: artifact(status.translatedVideoUrl, "video/mp4"),
+          ...(status.translatedAudioUrl ? { audio: artifact(status.translatedAudioUrl, "audio/mpeg") } : {}),
+          ...(lipSync?.videoUrl ? { lipSyncVideo: artifact(lipSync.videoUrl, "video/mp4") } : {})
+        })
+      }
+    }
+    if (word._tag === "Failed") {
+      const error = status.error ?? undefined
+      const code = error?.code ?? error?.["error.code"] ?? (lipSync?.status === "FAILED" ? "LIPSYNC_FAILED" : "FAILED")
+      const message = error?.message ?? error?.["error.message"] ?? lipSync?.errorMessage ?? "the translation failed"
+      return { _tag: "Failed", reason: { code, message } }
+    }
+    if (word._tag !== "Running" || word.step !== undefined) return word
+    // Progress: transcription and translation, then dubbing, then (when asked for) lip sync.
+    const translated = pct(status.translationAndTranscriptionProgress)
+    const dubbed = pct(status.dubbingProgress)
+    const weights = lipSync ? [0.35, 0.45, 0.2] : [0.4, 0.6, 0]
+    const lipSyncDone = lipSync?.status === "COMPLETED" ? 1 : lipSync?.status === "PROCESSING" ? 0.5 : 0
+    const known = translated !== undefined || dubbed !== undefined
+    const progress = known
+      ? (translated ?? (dubbed !== undefined ? 1 : 0)) * weights[0]! +
+        (dubbed ?? 0) * weights[1]! +
+        lipSyncDone * weights[2]!
+      : undefined
+    const lipSyncActive = lipSync !== undefined && (dubbed === 1 || lipSync.status === "PROCESSING")
+    const step = lipSyncActive
+      ? `lipsync_${lipSync.status.toLowerCase()}`
+      : (status.dubbingStep ?? status.actualProgressStep ?? undefined)
+    const state: { _tag: "Running"; progress?: number; step?: string } = { _tag: "Running" }
+    if (progress !== undefined) state.progress = Math.min(1, progress)
+    if (step) state.step = step
+    return state
+  })
+
+/** A `Job` from a status answer. */
+export const jobOf = (status: Wire.StatusResponse, now: DateTime.Utc) =>
+  Effect.map(
+    stateOf(status),
+    (state) =>
+      new Job({
+        ref: new JobRef({ provider: Client.provider, kind: "translation", id: status.projectId }),
+        language: Option.getOrElse(
+          Option.orElse(
+            Languages.table.byName.has(status.targetLanguage.toLowerCase())
+              ? Option.some(Languages.table.byName.get(status.targetLanguage.toLowerCase())!)
+              : Option.none(),
+            () => Option.fromUndefinedOr(Languages.readTable.byName.get(status.targetLanguage.toLowerCase()))
+          ),
+          () => status.targetLanguage
+        ),
+        state,
+        providerStatus: status.status,
+        observedAt: now
+      })
+  )
+
+const fileName = (url: string) => {
+  try {
+    const last = new URL(url).pathname
+      .split("/")
+      .filter((s) => s.length > 0)
+      .pop()
+    return last === undefined ? "source" : decodeURIComponent(last)
+  } catch {
+    return "source"
+  }
+}
+
+/** Builds the provider over a `VoiceCheapClient`. */
+export const make = Effect.gen(function* () {
+  const client = yield* Client.VoiceCheapClient
+  const http = yield* HttpClient.HttpClient
+  const fs = yield* FileSystem.FileSystem
+
+  const sourceUpload = Effect.fnUntraced(function* (request: ResolvedRequest) {
+    const source = request.source
+    const invalid = (message: string) => new InvalidRequest({ ...context("submit"), param: "source", message })
+    switch (source._tag) {
+      case "File": {
+        const info = yield* fs
+          .stat(source.path)
+          .pipe(Effect.mapError((e) => invalid(`cannot read ${source.path}: ${e.message}`)))
+        if (info.type !== "File") return yield* invalid(`${source.path} is not a file`)
+        const upload: Client.Upload = {
+          name: source.path.split(/[\\/]/).pop() ?? "source",
+          mediaType: source.mediaType ?? mediaTypeOf(source.path),
+          size: Number(info.size),
+          stream: fs.stream(source.path, { chunkSize: 256 * 1024 }),
+          replayable: true
+        }
+        return upload
+      }
+      case "Stream":
+        return {
+          name: source.name,
+          mediaType: source.mediaType,
+          size: source.size,
+          stream: source.stream,
+          replayable: false
+        } satisfies Client.Upload
+      case "Url": {
+        // VoiceCheap takes no URL: fetch it and stream the body straight into the upload. A HEAD-less
+        // probe would cost a second download, so the size comes from the GET's Content-Length.
+        const response = yield* http
+          .execute(HttpClientRequest.get(source.url))
+          .pipe(Effect.mapError((e) => invalid(`cannot download ${source.url}: ${e.message}`)))
+        if (response.status < 200 || response.status >= 300) {
+          return yield* invalid(`downloading ${source.url} answered HTTP ${response.status}`)
+        }
+        const length = response.headers["content-length"]
+        const type = response.headers["content-type"]?.split(";")[0]?.trim()
+        const upload: Client.Upload = {
+          name: fileName(source.url),
+          mediaType: type && type !== "application/octet-stream" ? type : mediaTypeOf(source.url),
+          size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+          stream: response.stream,
+          // The body is consumed by the first attempt; a retry would need a new download.
+          replayable: false
+        }
+        return upload
+      }
+    }
+  })
+
+  const submit = Effect.fnUntraced(function* (request: ResolvedRequest) {
+    const target = request.targets[0]!
+    const upload = yield* sourceUpload(request)
+    if (upload.size !== undefined && upload.size > maxUploadBytes) {
+      return yield* new PayloadTooLarge({
+        ...context("submit"),
+        limitBytes: maxUploadBytes,
+        message: `VoiceCheap takes files up to 20 GB; this one is ${upload.size} bytes`
+      })
+    }
+    const extra = request.providerOptions?.voicecheap ?? {}
+    const fields: Wire.TranslateFields = {
+      targetLanguage: target.vendorName,
+      ...(request.sourceLanguage === undefined
+        ? {}
+        : { originalLanguage: Languages.sourceCode(request.sourceLanguage) }),
+      ...(request.title === undefined ? {} : { projectName: request.title }),
+      ...extra,
+      ...(request.lipSync === true ? { lipsyncPro: extra.lipsyncPro ?? true } : {})
+    }
+    const created = yield* client.translate(upload, fields)
+    const now = yield* DateTime.now
+    return [
+      new Job({
+        ref: new JobRef({ provider: Client.provider, kind: "translation", id: created.projectId }),
+        language: target.tag,
+        state: { _tag: "Queued" },
+        providerStatus: "submitted",
+        observedAt: now
+      })
+    ]
+  })
+
+  const get = Effect.fnUntraced(function* (ref: JobRef) {
+    const status = yield* client.status(ref.id)
+    return yield* jobOf(status, yield* DateTime.now)
+  })
+
+  return makeProvider({
+    id: Client.provider,
+    capabilities,
+    languages: Languages.table,
+    submit,
+    get
+  })
+})
+
+const mediaTypes: Record<string, string> = {
+  mp4: "video/mp4",
+  mov: "video/quicktime",
+  mkv: "video/x-matroska",
+  webm: "video/webm",
+  mpeg: "video/mpeg",
+  mpg: "video/mpeg",
+  mp3: "audio/mpeg",
+  wav: "audio/wav",
+  m4a: "audio/x-m4a",
+  flac: "audio/flac",
+  ogg: "audio/ogg",
+  aac: "audio/aac"
+}
+
+const mediaTypeOf = (name: string) =>
+  mediaTypes[name.toLowerCase().split(/[?#]/)[0]!.split(".").pop() ?? ""] ?? "application/octet-stream"
+
+export interface VoiceCheapLayerOptions extends Client.VoiceCheapClientOptions {}
+
+/**
+ * The VoiceCheap `TranslationProvider`. Needs an `HttpClient` and a `FileSystem` (for file sources),
+ * e.g. `NodeHttpClient.layerUndici` and `NodeServices.layer`. Budgets are kept in memory unless a
+ * `RateLimiter` is given with `layerWith`.
+ */
+export const layer = (
+  options: VoiceCheapLayerOptions
+): Layer.Layer<TranslationProvider, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  layerWith(options).pipe(Layer.provide(Client.layerRateLimiterMemory))
+
+/** Like `layer`, with the `RateLimiter` (memory or Redis store) from context, to share budgets across processes. */
+export const layerWith = (
+  options: VoiceCheapLayerOptions
+): Layer.Layer<TranslationProvider, never, HttpClient.HttpClient | FileSystem.FileSystem | RateLimiter.RateLimiter> =>
+  Layer.effect(TranslationProvider, make).pipe(Layer.provide(Client.layer(options)))
+
+/** Reads `VOICECHEAP_API_KEY` and `VOICECHEAP_BASE_URL`. */
+export const layerConfig = (
+  options: Omit<VoiceCheapLayerOptions, "apiKey" | "baseUrl"> = {}
+): Layer.Layer<TranslationProvider, Config.ConfigError, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const apiKey = yield* Config.Redacted("VOICECHEAP_API_KEY")
+      const baseUrl = yield* Config.option(Config.String("VOICECHEAP_BASE_URL"))
+      return layer({ ...options, apiKey, ...(Option.isSome(baseUrl) ? { baseUrl: baseUrl.value } : {}) })
+    })
+  )

@@ -1,0 +1,271 @@
+// The VoiceCheap provider against the VoiceCheap simulator, over real loopback sockets.
+
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeHttpClient, NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { JobRef, Jobs, Source, TranslationProvider } from "@polydub/core"
+import { VoiceCheap } from "@polydub/provider-voicecheap"
+import { MediaServer, VoiceCheapSimulator } from "@polydub/testing"
+import { conformance } from "@polydub/testing/Conformance"
+import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Stream } from "effect"
+
+const fast = { processingMs: 300, lipSyncMs: 150 }
+// Budgets wide enough for tests; the budget itself is tested below with a short window.
+const wide = { limit: 10_000, window: Duration.seconds(1) }
+const simWide = { limit: 10_000, windowMs: 1000 }
+
+const providerOn = (options: Partial<VoiceCheap.VoiceCheapLayerOptions> = {}, apiKey?: string) =>
+  Layer.unwrap(
+    Effect.map(VoiceCheapSimulator.Simulator, (sim) =>
+      VoiceCheap.layer({
+        apiKey: Redacted.make(apiKey ?? sim.apiKey),
+        baseUrl: sim.baseUrl,
+        budgets: { status: wide, translate: wide, projects: wide },
+        ...options
+      })
+    )
+  ).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]))
+
+const stack = (
+  sim: VoiceCheapSimulator.VoiceCheapSimulatorOptions = {},
+  options: Partial<VoiceCheap.VoiceCheapLayerOptions> = {}
+) => {
+  const simulator = VoiceCheapSimulator.layer({
+    ...fast,
+    rateLimits: { status: simWide, translate: simWide, projects: simWide },
+    ...sim
+  })
+  const media = MediaServer.layer([{ path: "/videos/talk.mp4", size: 300_000 }])
+  return Layer.mergeAll(providerOn(options), media).pipe(Layer.provideMerge(simulator), Layer.provideMerge(media))
+}
+
+const mediaSource = Effect.map(MediaServer.Media, (media) => Source.url(media.url("/videos/talk.mp4")))
+
+conformance({
+  name: "VoiceCheap on its simulator (loopback)",
+  layer: stack(),
+  clock: "live",
+  step: 50,
+  source: mediaSource,
+  unknownId: "0000dead-beef0000-00000000",
+  requestCount: Effect.map(VoiceCheapSimulator.Simulator, (sim) => sim.totalRequests())
+})
+
+const follow = (ref: Parameters<typeof Jobs.await>[0]) => Jobs.await(ref, { interval: 50, deadline: "20 seconds" })
+
+describe("VoiceCheap provider over loopback", () => {
+  it.live("streams a URL source into the upload and reaches Succeeded; the simulator counts every byte", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const media = yield* MediaServer.Media
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["pt-BR"], title: "talk" })
+      assert.strictEqual(job!.language, "pt-BR")
+      const done = yield* follow(job!.ref)
+      assert.strictEqual(done.state._tag, "Succeeded")
+      assert.strictEqual(done.language, "pt-BR")
+      const [project] = sim.projects()
+      assert.strictEqual(project!.bytes, 300_000)
+      assert.strictEqual(project!.targetLanguage, "brazilian portuguese")
+      assert.strictEqual(project!.fileName, "talk.mp4")
+      assert.strictEqual(media.bytesServed(), 300_000)
+      if (done.state._tag === "Succeeded") {
+        assert.isDefined(done.state.outputs.video?.expiresAt, "expiry read from the URL")
+        assert.isDefined(done.state.outputs.audio)
+      }
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("uploads a local file (streamed) and follows lip sync to the lip-synced video", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "polydub-vc-"))
+      const path = join(dir, "interview.mov")
+      writeFileSync(path, "")
+      truncateSync(path, 2 * 1024 * 1024 + 17)
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const [job] = yield* provider.submit({
+        source: Source.file(path),
+        targets: ["fr-CA"],
+        lipSync: true,
+        sourceLanguage: "en-US"
+      })
+      const seen: Array<string> = []
+      const last = yield* Jobs.watch(job!.ref, { interval: 40 }).pipe(
+        Stream.tap((j) =>
+          Effect.sync(() => void seen.push(j.state._tag === "Running" ? `Running:${j.state.step ?? ""}` : j.state._tag))
+        ),
+        Stream.runLast
+      )
+      const done = Option.getOrUndefined(last)
+      assert.strictEqual(done?.state._tag, "Succeeded")
+      if (done?.state._tag === "Succeeded") assert.match(done.state.outputs.lipSyncVideo?.url ?? "", /lipsync\.mp4/)
+      assert.isTrue(
+        seen.some((s) => s.startsWith("Running:lipsync_")),
+        seen.join(" ")
+      )
+      const [project] = sim.projects()
+      assert.strictEqual(project!.bytes, 2 * 1024 * 1024 + 17)
+      assert.strictEqual(project!.lipSync, "pro")
+      assert.strictEqual(project!.originalLanguage, "en")
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("reports TRANSCRIPTION_FAILED and LIPSYNC_FAILED as Failed with the vendor's code", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      sim.failNext("TRANSCRIPTION_FAILED")
+      const [a] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      const failed = yield* follow(a!.ref)
+      assert.deepStrictEqual(failed.state._tag === "Failed" && failed.state.reason.code, "TRANSCRIPTION_FAILED")
+      sim.failNext("LIPSYNC_FAILED")
+      const [b] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"], lipSync: true })
+      const lip = yield* follow(b!.ref)
+      assert.deepStrictEqual(lip.state._tag === "Failed" && lip.state.reason.code, "LIPSYNC_FAILED")
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("maps refusals: bad key, another account's project, no credits, too many running", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const source = yield* mediaSource
+      const [mine] = yield* provider.submit({ source, targets: ["es"] })
+      const noCredits = yield* Effect.flip(provider.submit({ source, targets: ["es"] }))
+      assert.strictEqual(noCredits._tag, "InsufficientCredits")
+      assert.strictEqual(noCredits.providerCode, "INSUFFICIENT_CREDITS")
+      const other = yield* Effect.gen(function* () {
+        const p = yield* TranslationProvider
+        return yield* Effect.flip(p.get(mine!.ref))
+      }).pipe(Effect.provide(providerOn({}, "vc_sim_other_account")))
+      assert.strictEqual(other._tag, "PermissionDenied")
+      assert.strictEqual(other.providerCode, "FORBIDDEN")
+      const bad = yield* Effect.gen(function* () {
+        const p = yield* TranslationProvider
+        return yield* Effect.flip(p.get(mine!.ref))
+      }).pipe(Effect.provide(providerOn({}, "vc_wrong")))
+      assert.strictEqual(bad._tag, "AuthenticationFailed")
+      assert.strictEqual(sim.billableSubmissions(), 1)
+    }).pipe(
+      Effect.provide(stack({ accounts: [{ apiKey: "vc_sim_main", credits: 1 }, { apiKey: "vc_sim_other_account" }] }))
+    )
+  )
+
+  it.live("a concurrency refusal is RateLimited { scope: concurrency }", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const source = yield* mediaSource
+      yield* provider.submit({ source, targets: ["es"] })
+      const error = yield* Effect.flip(provider.submit({ source, targets: ["de"] }))
+      assert.isTrue(error._tag === "RateLimited" && error.scope === "concurrency", String(error))
+    }).pipe(Effect.provide(stack({ concurrentLimit: 1, processingMs: 20_000 })))
+  )
+
+  it.live("never re-sends an upload that may have been processed: 500, or a connection dropped after processing", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const dir = mkdtempSync(join(tmpdir(), "polydub-vc-"))
+      const path = join(dir, "a.mp4")
+      writeFileSync(path, "x".repeat(1000))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      sim.injectFault({ kind: "http500", endpoint: "translate" })
+      const e500 = yield* Effect.flip(provider.submit({ source: Source.file(path), targets: ["es"] }))
+      assert.isTrue(e500._tag === "ProviderUnavailable" && e500.outcome === "unknown", String(e500))
+      assert.strictEqual(sim.requests().translate, 1)
+      sim.injectFault({ kind: "dropAfter", endpoint: "translate" })
+      const dropped = yield* Effect.flip(provider.submit({ source: Source.file(path), targets: ["es"] }))
+      assert.isTrue(dropped._tag === "ProviderUnavailable" && dropped.outcome === "unknown", String(dropped))
+      assert.strictEqual(sim.requests().translate, 2, "the dropped upload was sent again")
+      assert.strictEqual(sim.billableSubmissions(), 1)
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("a refused connection is ProviderUnavailable { outcome: not-sent }, after retries", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const error = yield* Effect.flip(
+        provider.get(new JobRef({ provider: "voicecheap", kind: "translation", id: "x" }))
+      )
+      assert.isTrue(error._tag === "ProviderUnavailable" && error.outcome === "not-sent", String(error))
+    }).pipe(
+      Effect.provide(
+        VoiceCheap.layer({ apiKey: Redacted.make("vc_unused"), baseUrl: "http://127.0.0.1:9", retries: 1 }).pipe(
+          Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer])
+        )
+      )
+    )
+  )
+
+  it.live("retries status reads through 5xx and malformed bodies", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      sim.injectFault({ kind: "http503", endpoint: "status" })
+      const read = yield* provider.get(job!.ref)
+      assert.strictEqual(String(read.ref), String(job!.ref))
+      sim.injectFault({ kind: "malformed", endpoint: "status" })
+      const error = yield* Effect.flip(provider.get(job!.ref))
+      assert.strictEqual(error._tag, "UnexpectedResponse")
+    }).pipe(Effect.provide(stack({}, { retries: 2 })))
+  )
+
+  it.live("keeps status reads inside the budget: a burst of 15 meets no 429", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      yield* Effect.forEach(Array.from({ length: 15 }), () => provider.get(job!.ref), { concurrency: "unbounded" })
+      assert.strictEqual(sim.rejectedByRateLimit(), 0)
+      assert.strictEqual(sim.requests().status, 15)
+    }).pipe(
+      Effect.provide(
+        stack(
+          { rateLimits: { status: { limit: 5, windowMs: 400 }, translate: simWide, projects: simWide } },
+          { budgets: { status: { limit: 5, window: 400 }, translate: wide, projects: wide } }
+        )
+      )
+    )
+  )
+
+  it.live("never prints the API key: not in logs or errors", () =>
+    Effect.gen(function* () {
+      const lines = yield* Ref.make<Array<string>>([])
+      const logger = Logger.make((options) => {
+        Effect.runSync(Ref.update(lines, (all) => [...all, JSON.stringify(options.message), String(options.cause)]))
+      })
+      const key = "vc_SECRET_c0ffee_never_print_me"
+      const result = yield* Effect.gen(function* () {
+        const provider = yield* TranslationProvider
+        const errors: Array<string> = []
+        for (const attempt of [
+          Effect.asVoid(provider.submit({ source: Source.url("http://127.0.0.1:9/nothing.mp4"), targets: ["es"] })),
+          Effect.asVoid(provider.get(new JobRef({ provider: "voicecheap", kind: "translation", id: "missing" })))
+        ]) {
+          const error = yield* Effect.flip(attempt)
+          errors.push(String(error), JSON.stringify(error), error.message)
+          yield* Effect.logError("failed", error)
+        }
+        return errors
+      }).pipe(
+        Effect.provide(
+          Layer.unwrap(
+            Effect.map(VoiceCheapSimulator.Simulator, (sim) =>
+              VoiceCheap.layer({ apiKey: Redacted.make(key), baseUrl: sim.baseUrl })
+            )
+          ).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]))
+        ),
+        Effect.provide(Logger.layer([logger]))
+      )
+      const everything = [...result, ...(yield* Ref.get(lines))].join("\n")
+      assert.isAbove(everything.length, 0)
+      assert.notInclude(everything, key)
+      assert.notInclude(everything, "c0ffee_never")
+    }).pipe(Effect.provide(stack({ accounts: [{ apiKey: "vc_SECRET_c0ffee_never_print_me" }] })))
+  )
+})
