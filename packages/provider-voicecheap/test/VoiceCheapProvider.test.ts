@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { JobRef, Jobs, Source, TranslationProvider } from "@polydub/core"
-import { VoiceCheap } from "@polydub/provider-voicecheap"
+import { VoiceCheap, VoiceCheapClient } from "@polydub/provider-voicecheap"
 import { MediaServer, VoiceCheapSimulator } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
 import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Stream } from "effect"
@@ -267,5 +267,46 @@ describe("VoiceCheap provider over loopback", () => {
       assert.notInclude(everything, key)
       assert.notInclude(everything, "c0ffee_never")
     }).pipe(Effect.provide(stack({ accounts: [{ apiKey: "vc_SECRET_c0ffee_never_print_me" }] })))
+  )
+})
+
+describe("VoiceCheapClient.createProject", () => {
+  it.live("uploads for transcription only (POST /v1/projects) and the project completes without dubbing", () =>
+    Effect.gen(function* () {
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const client = yield* VoiceCheapClient.VoiceCheapClient
+      const bytes = new TextEncoder().encode("not really a video, but the simulator only counts bytes")
+      const created = yield* client.createProject(
+        {
+          name: "clip.mp3",
+          mediaType: "audio/mpeg",
+          size: bytes.byteLength,
+          stream: Stream.succeed(bytes),
+          replayable: true
+        },
+        { targetLanguage: "german", projectName: "transcribe me" }
+      )
+      assert.isTrue(created.success)
+      assert.strictEqual(sim.requests().projects, 1)
+      yield* Effect.sleep(200)
+      const status = yield* client.status(created.projectId)
+      assert.strictEqual(status.status, "success")
+      assert.strictEqual(status.projectName, "transcribe me")
+      assert.isUndefined(status.dubbingProgress)
+      assert.strictEqual(sim.projects()[0]!.bytes, bytes.byteLength)
+    }).pipe(
+      Effect.provide(
+        Layer.unwrap(
+          Effect.map(VoiceCheapSimulator.Simulator, (sim) =>
+            VoiceCheapClient.layer({ apiKey: Redacted.make(sim.apiKey), baseUrl: sim.baseUrl }).pipe(
+              Layer.provide(VoiceCheapClient.layerRateLimiterMemory)
+            )
+          )
+        ).pipe(
+          Layer.provide(NodeHttpClient.layerUndici),
+          Layer.provideMerge(VoiceCheapSimulator.layer({ processingMs: 300 }))
+        )
+      )
+    )
   )
 })
