@@ -4,7 +4,8 @@
  * a body with the failing path and an excerpt when it does not fit, and reading the expiry of a
  * presigned URL. No vendor knowledge lives here.
  */
-import { DateTime, Effect, Option, Predicate, Schema, type SchemaIssue } from "effect"
+import { randomBytes } from "node:crypto"
+import { DateTime, Effect, Option, Predicate, Schema, type SchemaIssue, Stream } from "effect"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
 import { ProviderUnavailable, UnexpectedResponse } from "./TranslationError.js"
 
@@ -144,4 +145,48 @@ export const presignedExpiry = (url: string): Option.Option<DateTime.Utc> => {
   const expires = params.get("Expires") ?? params.get("expires")
   if (expires !== null && /^\d{9,11}$/.test(expires)) return Option.some(DateTime.makeUnsafe(Number(expires) * 1000))
   return Option.none()
+}
+
+/** A file to upload: a name, a media type, the bytes as a stream, and the size if known. */
+export interface Upload {
+  readonly name: string
+  readonly mediaType: string
+  readonly size?: number | undefined
+  readonly stream: Stream.Stream<Uint8Array, unknown>
+  /** Whether the stream can be run again for a retry (files can; a download or a caller's stream cannot). */
+  readonly replayable: boolean
+}
+
+const encoder = new TextEncoder()
+
+const quote = (s: string) => s.replace(/[\r\n"]/g, (c) => (c === '"' ? "%22" : " "))
+
+/**
+ * A multipart/form-data body as a stream: text fields first (so a server can validate them before
+ * the file), then the file's bytes as they arrive. The length is exact when the file's size is known.
+ */
+export const multipartBody = (
+  fields: ReadonlyArray<readonly [string, string]>,
+  upload: Upload,
+  fileField = "file"
+): {
+  readonly contentType: string
+  readonly contentLength: number | undefined
+  readonly stream: Stream.Stream<Uint8Array, unknown>
+} => {
+  const boundary = `----polydub${randomBytes(12).toString("hex")}`
+  const head =
+    fields
+      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(k)}"\r\n\r\n${v}\r\n`)
+      .join("") +
+    `--${boundary}\r\nContent-Disposition: form-data; name="${quote(fileField)}"; filename="${quote(upload.name)}"\r\n` +
+    `Content-Type: ${upload.mediaType}\r\n\r\n`
+  const preamble = encoder.encode(head)
+  const epilogue = encoder.encode(`\r\n--${boundary}--\r\n`)
+  const stream = Stream.succeed(preamble).pipe(Stream.concat(upload.stream), Stream.concat(Stream.succeed(epilogue)))
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    contentLength: upload.size === undefined ? undefined : preamble.byteLength + upload.size + epilogue.byteLength,
+    stream
+  }
 }

@@ -6,7 +6,7 @@
  * it certainly did not reach the server (connection refused) or was answered 429.
  */
 
-import { createHash, randomBytes } from "node:crypto"
+import { createHash } from "node:crypto"
 import {
   AuthenticationFailed,
   InsufficientCredits,
@@ -20,7 +20,7 @@ import {
   RateLimited,
   type TranslationError
 } from "@polydub/core"
-import { Context, Duration, Effect, Layer, Option, Redacted, type Schema, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Schema } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import * as Wire from "./VoiceCheapWire.js"
@@ -58,15 +58,8 @@ export interface VoiceCheapClientOptions {
   readonly rateLimitKey?: string | undefined
 }
 
-/** A file to upload: a name, a media type, the bytes as a (re-runnable) stream, and the size if known. */
-export interface Upload {
-  readonly name: string
-  readonly mediaType: string
-  readonly size?: number | undefined
-  readonly stream: Stream.Stream<Uint8Array, unknown>
-  /** Whether the stream can be run again for a retry (files and URLs can; a caller's stream may not). */
-  readonly replayable: boolean
-}
+/** A file to upload. */
+export type Upload = ProviderHttp.Upload
 
 export interface VoiceCheapClientService {
   /** `POST /v1/translate`: upload and start a full translation. */
@@ -86,32 +79,6 @@ export interface VoiceCheapClientService {
 export class VoiceCheapClient extends Context.Service<VoiceCheapClient, VoiceCheapClientService>()(
   "@polydub/provider-voicecheap/VoiceCheapClient"
 ) {}
-
-const encoder = new TextEncoder()
-
-const quote = (s: string) => s.replace(/[\r\n"]/g, (c) => (c === '"' ? "%22" : " "))
-
-/**
- * A multipart/form-data body as a stream: text fields first (so a server can validate them before
- * the file), then the file's bytes as they arrive. The length is exact when the file's size is known.
- */
-export const multipartBody = (fields: ReadonlyArray<readonly [string, string]>, upload: Upload) => {
-  const boundary = `----polydub${randomBytes(12).toString("hex")}`
-  const head =
-    fields
-      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(k)}"\r\n\r\n${v}\r\n`)
-      .join("") +
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(upload.name)}"\r\n` +
-    `Content-Type: ${upload.mediaType}\r\n\r\n`
-  const preamble = encoder.encode(head)
-  const epilogue = encoder.encode(`\r\n--${boundary}--\r\n`)
-  const stream = Stream.succeed(preamble).pipe(Stream.concat(upload.stream), Stream.concat(Stream.succeed(epilogue)))
-  return {
-    contentType: `multipart/form-data; boundary=${boundary}`,
-    contentLength: upload.size === undefined ? undefined : preamble.byteLength + upload.size + epilogue.byteLength,
-    stream
-  }
-}
 
 const context = (operation: string) => ({ provider, operation })
 
@@ -269,7 +236,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
     fields: ReadonlyArray<readonly [string, string]>
   ) =>
     Effect.gen(function* () {
-      const body = multipartBody(fields, file)
+      const body = ProviderHttp.multipartBody(fields, file)
       const request = HttpClientRequest.post(path).pipe(
         HttpClientRequest.bodyStream(body.stream, {
           contentType: body.contentType,
