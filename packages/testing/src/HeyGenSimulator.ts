@@ -1,0 +1,1258 @@
+/**
+ * A faithful simulator of HeyGen's video-translation API, v3 and legacy v2, served on a loopback
+ * port so the real client runs end to end. It validates requests as strictly as HeyGen's published
+ * schemas (unknown fields and wrong types are 400 `invalid_parameter` with `param`), authenticates,
+ * answers 402/404/409/413/429 as documented, replays idempotent requests for 24 hours, runs job
+ * lifecycles on configurable durations, extracts proofread SRTs it serves itself at expiring
+ * presigned-style URLs, calls `callback_url`s with signed events, and injects faults on demand.
+ * Where HeyGen's docs are silent the behaviour is marked so and made configurable.
+ */
+
+import { createHmac, randomBytes } from "node:crypto"
+import { createServer } from "node:http"
+import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+
+export interface HeyGenSimulatorOptions {
+  /** Accepted API keys. Default one: `hg_sim_0123456789abcdef`. */
+  readonly apiKeys?: ReadonlyArray<string> | undefined
+  readonly port?: number | undefined
+  /** Time `pending` before `running`, ms. Default 100. */
+  readonly queuedMs?: number | undefined
+  /** Time `running` before the result, ms. Default 600. */
+  readonly runningMs?: number | undefined
+  /** Proofread extraction time, ms. Default 400. */
+  readonly proofreadMs?: number | undefined
+  /** Jobs running at once per key (Pay-As-You-Go: 10). */
+  readonly concurrentJobs?: number | undefined
+  /** Requests per sliding window per key. Not published by HeyGen; generous by default. */
+  readonly rateLimit?: { readonly limit: number; readonly windowMs: number } | undefined
+  /** Jobs each key can pay for; default unlimited. */
+  readonly credits?: number | undefined
+  /** Secret used to sign callbacks (`Signature: hex(hmac_sha256(secret, body))`). */
+  readonly webhookSecret?: string | undefined
+  /** Header carrying the signature. Default `Signature`. */
+  readonly signatureHeader?: string | undefined
+  /** Presigned URL lifetime, ms. v2 documents 7 days; default 7 days. */
+  readonly urlTtlMs?: number | undefined
+}
+
+export type FaultKind = "http500" | "http502" | "dropBefore" | "dropAfter" | "malformed" | "latency"
+
+/** A fault for upcoming requests whose path starts with `pathPrefix` (all when absent). */
+export interface Fault {
+  readonly kind: FaultKind
+  readonly method?: string | undefined
+  readonly pathPrefix?: string | undefined
+  readonly times?: number | undefined
+  readonly ms?: number | undefined
+}
+
+interface SimJob {
+  readonly id: string
+  readonly kind: "translation" | "proofread"
+  readonly version: "v2" | "v3"
+  readonly apiKey: string
+  readonly language: string
+  readonly title: string
+  readonly createdAt: number
+  readonly captions: boolean
+  readonly audioOnly: boolean
+  readonly callbackUrl: string | undefined
+  readonly callbackId: string | undefined
+  /** Set for a failure: the message HeyGen would give. */
+  readonly failure: string | undefined
+  readonly stuck: boolean
+  /** Reads that still see `completed` with a null URL. */
+  urlNullReads: number
+  deleted: boolean
+  title2?: string
+  srt: string
+  readonly originalSrt: string
+}
+
+export interface HeyGenSimulator {
+  readonly baseUrl: string
+  readonly apiKey: string
+  /** Requests received (all routes but served files). */
+  readonly requests: () => number
+  /** Jobs created: translations, proofreads and generated renders — what HeyGen would bill. */
+  readonly billableSubmissions: () => number
+  /** Requests answered from the idempotency store. */
+  readonly replays: () => number
+  readonly rejectedByRateLimit: () => number
+  readonly injectFault: (fault: Fault) => void
+  /** The next created job fails this way (e.g. the audio-missing failure HeyGen reports after ~30 s). */
+  readonly failNext: (message: string) => void
+  /** The next created job never finishes. */
+  readonly stuckNext: () => void
+  /** The next completed translation answers `completed` with a null URL for this many reads. */
+  readonly urlNullNext: (reads: number) => void
+  /** Callbacks delivered (URL, event type, status answered). */
+  readonly callbacks: () => ReadonlyArray<{ readonly url: string; readonly eventType: string; readonly status: number }>
+  /** The current SRT of a proofread. */
+  readonly proofreadSrt: (id: string) => string | undefined
+}
+
+const defaultLanguages = [
+  "English",
+  "English (United States)",
+  "English (UK)",
+  "Spanish",
+  "Spanish (Spain)",
+  "Spanish (Mexico)",
+  "French",
+  "French (France)",
+  "French (Canada)",
+  "German",
+  "German (Germany)",
+  "Italian",
+  "Portuguese",
+  "Portuguese (Brazil)",
+  "Dutch",
+  "Polish",
+  "Japanese",
+  "Japanese (Japan)",
+  "Korean",
+  "Chinese (Mandarin, Simplified)",
+  "Chinese (Cantonese, Traditional)",
+  "Hindi",
+  "Arabic",
+  "Turkish",
+  "Urdu (Pakistan)",
+  "Russian"
+]
+
+const idPattern = /^[A-Za-z0-9_\-:.]{1,255}$/
+
+const codes: Record<string, string> = {
+  english: "en",
+  spanish: "es",
+  french: "fr",
+  german: "de",
+  italian: "it",
+  portuguese: "pt",
+  dutch: "nl",
+  polish: "pl",
+  japanese: "ja",
+  korean: "ko",
+  chinese: "zh",
+  hindi: "hi",
+  arabic: "ar",
+  turkish: "tr",
+  urdu: "ur",
+  russian: "ru"
+}
+const regions: Record<string, string> = {
+  "united states": "US",
+  uk: "GB",
+  spain: "ES",
+  mexico: "MX",
+  france: "FR",
+  canada: "CA",
+  germany: "DE",
+  brazil: "BR",
+  japan: "JP",
+  pakistan: "PK"
+}
+
+/** The code HeyGen appends to ids: the language, and the region where the name has one. */
+const codeOf = (name: string): string => {
+  const match = /^([^(]+?)\s*(?:\(([^)]*)\))?$/.exec(name.trim())
+  const base = codes[(match?.[1] ?? name).toLowerCase()] ?? name.slice(0, 2).toLowerCase()
+  const region = match?.[2] === undefined ? undefined : regions[match[2].toLowerCase()]
+  return region === undefined ? base : `${base}-${region}`
+}
+
+const sampleCues = [
+  "Welcome to the quarterly update.",
+  "This quarter we shipped three new features.",
+  "Thank you for watching, see you next time."
+]
+
+const makeSrt = (language: string) =>
+  sampleCues
+    .map((line, i) => {
+      const t = (ms: number) =>
+        `00:00:${String(Math.floor(ms / 1000)).padStart(2, "0")},${String(ms % 1000).padStart(3, "0")}`
+      return `${i + 1}\n${t(i * 3000)} --> ${t(i * 3000 + 2500)}\n[${language}] ${line}\n`
+    })
+    .join("\n")
+
+type Body = Record<string, unknown>
+
+/** A field check: returns an error message, or undefined when the value is fine. */
+type Check = (value: unknown) => string | undefined
+
+const isStr: Check = (v) => (typeof v === "string" ? undefined : "must be a string")
+const isBool: Check = (v) => (typeof v === "boolean" ? undefined : "must be a boolean")
+const isInt: Check = (v) => (Number.isInteger(v) ? undefined : "must be an integer")
+const isNum: Check = (v) => (typeof v === "number" && Number.isFinite(v) ? undefined : "must be a number")
+const nullable =
+  (c: Check): Check =>
+  (v) =>
+    v === null ? undefined : c(v)
+const oneOf =
+  (...values: ReadonlyArray<string>): Check =>
+  (v) =>
+    typeof v === "string" && values.includes(v) ? undefined : `must be one of ${values.join(", ")}`
+const asset: Check = (v) => {
+  if (typeof v !== "object" || v === null) return "must be {type:'url', url} or {type:'asset_id', asset_id}"
+  const o = v as Body
+  const keys = Object.keys(o).sort().join(",")
+  if (o.type === "url" && typeof o.url === "string" && keys === "type,url") return undefined
+  if (o.type === "asset_id" && typeof o.asset_id === "string" && keys === "asset_id,type") return undefined
+  return "must be {type:'url', url} or {type:'asset_id', asset_id}"
+}
+const strArray =
+  (min: number): Check =>
+  (v) =>
+    Array.isArray(v) && v.length >= min && v.every((x) => typeof x === "string")
+      ? undefined
+      : `must be an array of at least ${min} strings`
+
+/** Checks a JSON body against a field table: unknown fields and wrong types are refused. */
+const validate = (body: unknown, fields: Record<string, Check>, required: ReadonlyArray<string>) => {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return { param: "body", message: "The request body must be a JSON object." }
+  for (const name of required) {
+    if (!(name in body)) return { param: name, message: `'${name}' is required.` }
+  }
+  for (const [name, value] of Object.entries(body)) {
+    const check = fields[name]
+    if (check === undefined) return { param: name, message: `'${name}' is not a recognised field.` }
+    const problem = check(value)
+    if (problem !== undefined) return { param: name, message: `'${name}' ${problem}.` }
+  }
+  return undefined
+}
+
+const createTranslationFields: Record<string, Check> = {
+  video: asset,
+  output_languages: strArray(1),
+  title: isStr,
+  audio: asset,
+  input_language: isStr,
+  translate_audio_only: isBool,
+  speaker_num: nullable(isInt),
+  mode: oneOf("speed", "precision"),
+  callback_url: isStr,
+  callback_id: isStr,
+  enable_caption: isBool,
+  keep_the_same_format: isBool,
+  enable_dynamic_duration: isBool,
+  disable_music_track: isBool,
+  enable_speech_enhancement: isBool,
+  enable_watermark: isBool,
+  start_time: isNum,
+  end_time: isNum,
+  brand_glossary_id: nullable(isStr),
+  brand_voice_id: nullable(isStr),
+  srt: asset,
+  srt_role: oneOf("input", "output"),
+  fps_mode: oneOf("vfr", "cfr", "passthrough"),
+  folder_id: nullable(isStr),
+  stock_voice_config: (v) => (typeof v === "object" && v !== null ? undefined : "must be an object")
+}
+
+// Seed 002: CreateProofreadRequest, additionalProperties false.
+const createProofreadFields: Record<string, Check> = {
+  video: asset,
+  output_languages: strArray(1),
+  title: isStr,
+  brand_voice_id: nullable(isStr),
+  brand_glossary_id: nullable(isStr),
+  speaker_num: nullable(isInt),
+  folder_id: nullable(isStr),
+  enable_video_stretching: isBool,
+  disable_music_track: isBool,
+  enable_speech_enhancement: isBool,
+  srt: nullable(asset),
+  mode: oneOf("speed", "precision"),
+  keep_the_same_format: isBool
+}
+
+// Seed 003: GenerateVideoRequest, additionalProperties false.
+const generateFields: Record<string, Check> = {
+  captions: isBool,
+  translate_audio_only: isBool,
+  callback_id: nullable(isStr),
+  callback_url: nullable(isStr)
+}
+
+const v2CreateFields: Record<string, Check> = {
+  video_url: isStr,
+  title: isStr,
+  output_language: isStr,
+  output_languages: strArray(1),
+  translate_audio_only: isBool,
+  speaker_num: isInt,
+  callback_id: isStr,
+  callback_url: isStr,
+  brand_voice_id: isStr,
+  enable_dynamic_duration: isBool,
+  keep_the_same_format: isBool,
+  mode: oneOf("fast", "quality"),
+  enable_caption: isBool
+}
+
+const v2ProofreadFields: Record<string, Check> = {
+  video_url: isStr,
+  title: isStr,
+  output_language: isStr,
+  output_languages: strArray(1),
+  brand_voice_id: isStr,
+  speaker_num: isInt,
+  folder_id: isStr,
+  enable_video_stretching: isBool,
+  disable_music_track: isBool,
+  enable_speech_enhancement: isBool
+}
+
+const v3Error = (
+  status: number,
+  code: string,
+  message: string,
+  param: string | null = null,
+  headers?: Record<string, string>
+) =>
+  HttpServerResponse.jsonUnsafe(
+    { error: { code, message, param, doc_url: null } },
+    { status, ...(headers ? { headers } : {}) }
+  )
+
+const v2Error = (status: number, code: number, message: string) =>
+  HttpServerResponse.jsonUnsafe({ code, message, error: message, data: null }, { status })
+
+/** Builds the simulator's routes and state. */
+export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions = {}) {
+  const keys = new Set(options.apiKeys ?? ["hg_sim_0123456789abcdef"])
+  const firstKey = [...keys][0]!
+  const queuedMs = options.queuedMs ?? 100
+  const runningMs = options.runningMs ?? 600
+  const proofreadMs = options.proofreadMs ?? 400
+  const concurrent = options.concurrentJobs ?? 10
+  const rate = options.rateLimit ?? { limit: 10_000, windowMs: 60_000 }
+  const urlTtlMs = options.urlTtlMs ?? 7 * 24 * 3600 * 1000
+  const secret = options.webhookSecret ?? "whsec_simulator"
+  const signatureHeader = options.signatureHeader ?? "Signature"
+  const credits = new Map<string, number>([...keys].map((k) => [k, options.credits ?? Infinity]))
+
+  const jobs = new Map<string, SimJob>()
+  const assets = new Map<string, { bytes: number; mime: string; text: string | undefined; complete: boolean }>()
+  const idempotency = new Map<
+    string,
+    { state: "inflight" } | { state: "done"; status: number; body: string; at: number }
+  >()
+  const windows = new Map<string, Array<number>>()
+  const faults: Array<{ fault: Fault; left: number }> = []
+  const callbacks: Array<{ url: string; eventType: string; status: number }> = []
+  let requests = 0
+  let billable = 0
+  let replays = 0
+  let rateLimited = 0
+  let nextFailure: string | undefined
+  let nextStuck = false
+  let nextUrlNull = 0
+  let baseUrl = ""
+  let background: Effect.Effect<void> = Effect.void
+
+  // Live ids end in a language code: `b84c8e8d8a18418a8f6a001f8c8b2423-es` (reference §1).
+  const newId = (language: string) => `${randomBytes(16).toString("hex")}-${codeOf(language)}`
+  const fileUrl = (path: string) =>
+    `${baseUrl}/files/${path}?Expires=${Math.floor((Date.now() + urlTtlMs) / 1000)}&Signature=sim`
+
+  const phase = (job: SimJob, now: number): "pending" | "running" | "completed" | "failed" => {
+    const t = now - job.createdAt
+    if (job.kind === "proofread") {
+      if (job.stuck || t < proofreadMs) return "running"
+      return job.failure !== undefined ? "failed" : "completed"
+    }
+    if (t < queuedMs) return "pending"
+    if (job.stuck) return "running"
+    if (job.failure !== undefined && t >= queuedMs + runningMs / 2) return "failed"
+    if (t < queuedMs + runningMs) return "running"
+    return "completed"
+  }
+
+  const running = (apiKey: string, now: number) =>
+    [...jobs.values()].filter(
+      (j) => j.apiKey === apiKey && !j.deleted && (phase(j, now) === "pending" || phase(j, now) === "running")
+    ).length
+
+  const takeFault = (method: string, path: string): Fault | undefined => {
+    const index = faults.findIndex(
+      (f) =>
+        (f.fault.method === undefined || f.fault.method === method) &&
+        (f.fault.pathPrefix === undefined || path.startsWith(f.fault.pathPrefix))
+    )
+    if (index === -1) return undefined
+    const entry = faults[index]!
+    if (--entry.left <= 0) faults.splice(index, 1)
+    return entry.fault
+  }
+
+  const admit = (apiKey: string) => {
+    const now = Date.now()
+    const list = (windows.get(apiKey) ?? []).filter((t) => t > now - rate.windowMs)
+    if (list.length >= rate.limit) {
+      windows.set(apiKey, list)
+      rateLimited++
+      return Math.max(1, Math.ceil((list[0]! + rate.windowMs - now) / 1000))
+    }
+    list.push(now)
+    windows.set(apiKey, list)
+    return 0
+  }
+
+  const translationView = (job: SimJob, now: number) => {
+    let status = phase(job, now)
+    const view: Body = {
+      id: job.id,
+      status,
+      title: job.title2 ?? job.title,
+      output_language: job.language,
+      input_language: "English",
+      duration: 12.3,
+      translate_audio_only: job.audioOnly,
+      video_url: null,
+      audio_url: null,
+      srt_caption_url: null,
+      vtt_caption_url: null,
+      callback_id: job.callbackId ?? null,
+      created_at: Math.floor(job.createdAt / 1000),
+      failure_message: null
+    }
+    if (status === "failed") view.failure_message = job.failure ?? null
+    if (status === "completed") {
+      if (job.urlNullReads > 0) {
+        job.urlNullReads--
+        status = "completed"
+      } else {
+        view.video_url = fileUrl(`${job.id}/video.mp4`)
+        view.audio_url = fileUrl(`${job.id}/audio.mp3`)
+        if (job.captions) {
+          view.srt_caption_url = fileUrl(`${job.id}/captions.srt`)
+          view.vtt_caption_url = fileUrl(`${job.id}/captions.vtt`)
+        }
+      }
+    }
+    return view
+  }
+
+  const proofreadStatus = (job: SimJob, now: number) => {
+    const p = phase(job, now)
+    return p === "running" ? "processing" : p
+  }
+
+  /** Schedules the completion callback of a job, signed like HeyGen's webhooks. */
+  const scheduleCallback = (job: SimJob) => {
+    if (job.callbackUrl === undefined || job.stuck) return
+    const url = job.callbackUrl
+    const delay = job.kind === "proofread" ? proofreadMs : queuedMs + (job.failure ? runningMs / 2 : runningMs)
+    const deliver = Effect.gen(function* () {
+      yield* Effect.sleep(delay + 5)
+      const failed = job.failure !== undefined
+      const eventType =
+        job.kind === "proofread"
+          ? failed
+            ? "proofread_creation.fail"
+            : "proofread_creation.success"
+          : failed
+            ? "video_translate.fail"
+            : "video_translate.success"
+      const data: Body =
+        job.kind === "proofread"
+          ? {
+              proofread_id: job.id,
+              callback_id: job.callbackId ?? null,
+              output_language: job.language,
+              ...(failed ? { message: job.failure } : {})
+            }
+          : {
+              video_translate_id: job.id,
+              callback_id: job.callbackId ?? null,
+              output_language: job.language,
+              ...(failed ? { message: job.failure } : { url: fileUrl(`${job.id}/video.mp4`) })
+            }
+      const body = JSON.stringify({ event_type: eventType, event_data: data })
+      const signature = createHmac("sha256", secret).update(body).digest("hex")
+      const status = yield* Effect.tryPromise(() =>
+        fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", [signatureHeader]: signature },
+          body
+        }).then((r) => r.status)
+      ).pipe(Effect.orElseSucceed(() => 0))
+      callbacks.push({ url, eventType, status })
+    })
+    background = background.pipe(Effect.andThen(Effect.forkDetach(deliver)))
+  }
+
+  const create = (
+    kind: SimJob["kind"],
+    version: SimJob["version"],
+    apiKey: string,
+    language: string,
+    extra: Partial<SimJob>
+  ): SimJob => {
+    const failure = nextFailure
+    const stuck = nextStuck
+    const urlNull = kind === "translation" ? nextUrlNull : 0
+    nextFailure = undefined
+    nextStuck = false
+    if (kind === "translation") nextUrlNull = 0
+    const srt = makeSrt(language)
+    const job: SimJob = {
+      id: newId(language),
+      kind,
+      version,
+      apiKey,
+      language,
+      title: "",
+      createdAt: Date.now(),
+      captions: false,
+      audioOnly: false,
+      callbackUrl: undefined,
+      callbackId: undefined,
+      failure,
+      stuck,
+      urlNullReads: urlNull,
+      deleted: false,
+      srt,
+      originalSrt: srt,
+      ...extra
+    }
+    jobs.set(job.id, job)
+    billable++
+    scheduleCallback(job)
+    return job
+  }
+
+  const dropConnection = (request: HttpServerRequest.HttpServerRequest) =>
+    Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket?.destroy()).pipe(
+      Effect.andThen(Effect.never)
+    )
+
+  const readJson = (request: HttpServerRequest.HttpServerRequest) =>
+    request.text.pipe(
+      Effect.map((text): { ok: true; body: unknown } | { ok: false } => {
+        if (text.trim() === "") return { ok: true, body: {} }
+        try {
+          return { ok: true, body: JSON.parse(text) }
+        } catch {
+          return { ok: false }
+        }
+      }),
+      Effect.orElseSucceed(() => ({ ok: false as const }))
+    )
+
+  type Handler = (ctx: {
+    readonly request: HttpServerRequest.HttpServerRequest
+    readonly apiKey: string
+    readonly params: Readonly<Record<string, string | undefined>>
+    readonly body: unknown
+    readonly now: number
+  }) => Effect.Effect<HttpServerResponse.HttpServerResponse>
+
+  /**
+   * Everything a HeyGen route does before its own logic: faults, auth, rate limit, JSON parsing,
+   * idempotency (v3 mutations), and the v2 error envelope where it applies.
+   */
+  const route = (options: { version: "v2" | "v3"; json?: boolean; idempotent?: boolean }, handler: Handler) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const params = yield* HttpRouter.params
+      requests++
+      const path = new URL(request.url, "http://x").pathname
+      const fault = takeFault(request.method, path)
+      if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
+      if (fault?.kind === "dropBefore") return yield* dropConnection(request)
+      if (fault?.kind === "http500") return v3Error(500, "internal_error", "Internal server error")
+      // Gateways answer with no HeyGen code at all.
+      if (fault?.kind === "http502")
+        return HttpServerResponse.text("<html><body>502 Bad Gateway</body></html>", { status: 502 })
+      const v2 = options.version === "v2"
+      const bearer = request.headers.authorization?.startsWith("Bearer ")
+        ? request.headers.authorization.slice(7)
+        : undefined
+      const apiKey = request.headers["x-api-key"] ?? bearer
+      if (apiKey === undefined || !keys.has(apiKey)) {
+        return v2
+          ? v2Error(401, 40009, "Invalid credentials")
+          : v3Error(401, "authentication_failed", "Invalid or expired API key. Verify your x-api-key header.")
+      }
+      const wait = admit(apiKey)
+      if (wait > 0) {
+        return v3Error(
+          429,
+          "rate_limit_exceeded",
+          "Too many requests. Retry after the duration specified in the Retry-After header.",
+          null,
+          {
+            "retry-after": String(wait)
+          }
+        )
+      }
+      let body: unknown = {}
+      if (options.json === true) {
+        const parsed = yield* readJson(request)
+        if (!parsed.ok)
+          return v2
+            ? v2Error(400, 400175, "Invalid JSON body")
+            : v3Error(400, "invalid_parameter", "The request body is not valid JSON.", "body")
+        body = parsed.body
+      }
+      // The request is processed first; a "dropAfter" fault then loses the answer on the way back,
+      // as a timeout after the vendor accepted the request would.
+      const deliver = (response: HttpServerResponse.HttpServerResponse) =>
+        fault?.kind === "dropAfter"
+          ? dropConnection(request)
+          : fault?.kind === "malformed"
+            ? Effect.succeed(
+                HttpServerResponse.text('{"data": {"id": ', { status: 200, contentType: "application/json" })
+              )
+            : Effect.succeed(response)
+      // Handlers do their work when run, not when built: a replay must not run them.
+      const run = Effect.suspend(() => handler({ request, apiKey, params, body, now: Date.now() }))
+      const key = request.headers["idempotency-key"]
+      if (options.idempotent !== true || key === undefined) return yield* Effect.flatMap(run, deliver)
+      if (!idPattern.test(key))
+        return v3Error(
+          400,
+          "invalid_parameter",
+          "Idempotency-Key must match ^[A-Za-z0-9_\\-:.]{1,255}$",
+          "Idempotency-Key"
+        )
+      // Scope: per endpoint and per resource (the route and its path parameters) and per key owner.
+      const scope = `${apiKey}|${request.method} ${path}|${key}`
+      const seen = idempotency.get(scope)
+      if (seen?.state === "inflight") {
+        return v3Error(
+          409,
+          "request_in_progress",
+          "A request with this Idempotency-Key is already in progress. Retry shortly."
+        )
+      }
+      if (seen?.state === "done" && Date.now() - seen.at < 24 * 3600 * 1000) {
+        replays++
+        return yield* deliver(
+          HttpServerResponse.text(seen.body, { status: seen.status, contentType: "application/json" })
+        )
+      }
+      idempotency.set(scope, { state: "inflight" })
+      const response = yield* run.pipe(Effect.onInterrupt(() => Effect.sync(() => idempotency.delete(scope))))
+      const stored = response.body._tag === "Uint8Array" ? new TextDecoder().decode(response.body.body) : ""
+      // A refusal before processing (429, 409) or a server error is not a result to replay: the
+      // same key may go through later. Docs are silent; this is what "replay the original response" means for a processed request.
+      if (response.status < 500 && response.status !== 429 && response.status !== 409) {
+        idempotency.set(scope, { state: "done", status: response.status, body: stored, at: Date.now() })
+      } else {
+        idempotency.delete(scope)
+      }
+      return yield* deliver(response)
+    }).pipe(
+      Effect.ensuring(
+        Effect.suspend(() => {
+          const run = background
+          background = Effect.void
+          return run
+        })
+      )
+    )
+
+  const ok = (data: unknown, extra: Body = {}) => Effect.succeed(HttpServerResponse.jsonUnsafe({ data, ...extra }))
+  const okV2 = (data: unknown) => Effect.succeed(HttpServerResponse.jsonUnsafe({ error: null, data }))
+
+  const languageSet = new Set(defaultLanguages.map((l) => l.toLowerCase()))
+  const badLanguage = (names: ReadonlyArray<string>) => names.find((n) => !languageSet.has(n.toLowerCase()))
+
+  /** Checks that a new job may start: credits and concurrency. */
+  const canStart = (apiKey: string, count: number, now: number, v2: boolean) => {
+    if ((credits.get(apiKey) ?? 0) < count) {
+      return v2
+        ? v2Error(402, 400128, "Insufficient credit")
+        : v3Error(
+            402,
+            "insufficient_credit",
+            `Your account has ${credits.get(apiKey) ?? 0} credits but this video requires ${count} credits.`
+          )
+    }
+    if (running(apiKey, now) + count > concurrent) {
+      return v3Error(
+        429,
+        "rate_limit_exceeded",
+        `Too many concurrent jobs: at most ${concurrent} can be in progress at the same time.`,
+        null,
+        {
+          "retry-after": "5"
+        }
+      )
+    }
+    credits.set(apiKey, (credits.get(apiKey) ?? 0) - count)
+    return undefined
+  }
+
+  const videoSource = (video: Body): string | undefined => {
+    if (video.type === "asset_id") return assets.has(String(video.asset_id)) ? undefined : "asset_id"
+    return undefined
+  }
+
+  const findJob = (id: string | undefined, kind: SimJob["kind"], apiKey: string) => {
+    const job = id === undefined ? undefined : jobs.get(id)
+    return job !== undefined && job.kind === kind && job.apiKey === apiKey && !job.deleted ? job : undefined
+  }
+
+  // --- v3 translations -------------------------------------------------------------------------
+  const createTranslation = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now }) => {
+    const problem = validate(body, createTranslationFields, ["video", "output_languages"])
+    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const b = body as Body
+    const langs = b.output_languages as Array<string>
+    const bad = badLanguage(langs)
+    if (bad !== undefined)
+      return Effect.succeed(
+        v3Error(400, "invalid_parameter", `Unsupported output language: ${bad}`, "output_languages")
+      )
+    if (videoSource(b.video as Body))
+      return Effect.succeed(v3Error(400, "asset_not_available", "The asset does not exist.", "video"))
+    const refused = canStart(apiKey, langs.length, now, false)
+    if (refused) return Effect.succeed(refused)
+    const created = langs.map((language) =>
+      create("translation", "v3", apiKey, language, {
+        title: typeof b.title === "string" ? b.title : "",
+        captions: b.enable_caption === true,
+        audioOnly: b.translate_audio_only === true,
+        callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
+        callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
+      })
+    )
+    return ok({ video_translation_ids: created.map((j) => j.id) })
+  })
+
+  const getTranslation = route({ version: "v3" }, ({ apiKey, now, params }) => {
+    const job = findJob(params.id, "translation", apiKey)
+    return job === undefined
+      ? Effect.succeed(v3Error(404, "not_found", "Video translation not found."))
+      : ok(translationView(job, now))
+  })
+
+  const listTranslations = route({ version: "v3" }, ({ apiKey, now, request }) => {
+    const url = new URL(request.url, "http://x")
+    const limit = Math.min(100, Math.max(1, Number(url.searchParams.get("limit") ?? 10) || 10))
+    const start = Number(url.searchParams.get("token") ?? 0) || 0
+    const mine = [...jobs.values()].filter((j) => j.kind === "translation" && j.apiKey === apiKey && !j.deleted)
+    const page = mine.slice(start, start + limit)
+    const more = start + limit < mine.length
+    return ok(
+      page.map((j) => translationView(j, now)),
+      { has_more: more, next_token: more ? String(start + limit) : null }
+    )
+  })
+
+  const updateTitle = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now, params }) => {
+    const problem = validate(body, { title: isStr }, ["title"])
+    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const job = findJob(params.id, "translation", apiKey)
+    if (job === undefined) return Effect.succeed(v3Error(404, "not_found", "Video translation not found."))
+    job.title2 = (body as Body).title as string
+    return ok(translationView(job, now))
+  })
+
+  const deleteTranslation = route({ version: "v3", idempotent: true }, ({ apiKey, params }) => {
+    const job = findJob(params.id, "translation", apiKey)
+    if (job === undefined) return Effect.succeed(v3Error(404, "not_found", "Video translation not found."))
+    job.deleted = true
+    return ok({ id: job.id })
+  })
+
+  const languages = route({ version: "v3" }, () => ok({ languages: defaultLanguages }))
+
+  const statuses = route({ version: "v3" }, ({ apiKey, now, request }) => {
+    const raw = new URL(request.url, "http://x").searchParams.get("video_translation_ids") ?? ""
+    const ids = raw.split(",").filter((s) => s.length > 0)
+    if (ids.length === 0)
+      return Effect.succeed(
+        v3Error(400, "invalid_parameter", "video_translation_ids is required", "video_translation_ids")
+      )
+    if (ids.length > 100)
+      return Effect.succeed(v3Error(400, "invalid_parameter", "At most 100 ids.", "video_translation_ids"))
+    const bulk = { pending: "queued", running: "processing", completed: "completed", failed: "failed" } as const
+    return ok(
+      ids.map((id) => {
+        const job = findJob(id, "translation", apiKey)
+        return job === undefined
+          ? { video_id: id, status: "not_found" }
+          : { video_id: id, status: bulk[phase(job, now)] }
+      }),
+      { has_more: false, next_token: null }
+    )
+  })
+
+  // --- v3 proofreads ---------------------------------------------------------------------------
+  const createProofread = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now }) => {
+    const problem = validate(body, createProofreadFields, ["video", "output_languages", "title"])
+    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const b = body as Body
+    const langs = b.output_languages as Array<string>
+    const bad = badLanguage(langs)
+    if (bad !== undefined)
+      return Effect.succeed(
+        v3Error(400, "invalid_parameter", `Unsupported output language: ${bad}`, "output_languages")
+      )
+    if (videoSource(b.video as Body))
+      return Effect.succeed(v3Error(400, "asset_not_available", "The asset does not exist.", "video"))
+    const refused = canStart(apiKey, langs.length, now, false)
+    if (refused) return Effect.succeed(refused)
+    const created = langs.map((language) => create("proofread", "v3", apiKey, language, { title: String(b.title) }))
+    return ok({ proofread_ids: created.map((j) => j.id), status: "processing" })
+  })
+
+  const getProofread = route({ version: "v3" }, ({ apiKey, now, params }) => {
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v3Error(404, "not_found", "Proofread not found."))
+    const status = proofreadStatus(job, now)
+    // Live responses omit null fields (reference §2).
+    return ok({
+      created_at: Math.floor(job.createdAt / 1000),
+      id: job.id,
+      output_language: job.language,
+      status,
+      title: job.title,
+      ...(status === "failed" ? { failure_message: job.failure } : {})
+    })
+  })
+
+  const getProofreadSrt = route({ version: "v3" }, ({ apiKey, now, params }) => {
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v3Error(404, "not_found", "Proofread not found."))
+    if (proofreadStatus(job, now) !== "completed") {
+      return Effect.succeed(v3Error(400, "invalid_parameter", "The proofread is not completed yet.", "proofread_id"))
+    }
+    return ok({ srt_url: fileUrl(`${job.id}/proofread.srt`), original_srt_url: fileUrl(`${job.id}/original.srt`) })
+  })
+
+  const putProofreadSrt = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now, params }) => {
+    const problem = validate(body, { srt: asset }, ["srt"])
+    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v3Error(404, "not_found", "Proofread not found."))
+    if (proofreadStatus(job, now) !== "completed") {
+      return Effect.succeed(v3Error(400, "invalid_parameter", "The proofread is not completed yet.", "proofread_id"))
+    }
+    const srt = (body as Body).srt as Body
+    const text = srtText(srt)
+    if (text === undefined)
+      return Effect.succeed(v3Error(400, "download_failed", "Failed to download the SRT file.", "srt"))
+    job.srt = text
+    return ok({ id: job.id, status: "completed", output_language: job.language, title: job.title })
+  })
+
+  /** The simulator can read SRTs uploaded as assets or served by itself; it cannot reach the internet. */
+  const srtText = (srt: Body): string | undefined => {
+    if (srt.type === "asset_id") return assets.get(String(srt.asset_id))?.text
+    const url = String(srt.url)
+    const match = /\/files\/assets\/([^/?]+)/.exec(url)
+    return match ? assets.get(match[1]!)?.text : undefined
+  }
+
+  const generate = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now, params }) => {
+    const problem = validate(body, generateFields, [])
+    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v3Error(404, "not_found", "Proofread not found."))
+    if (proofreadStatus(job, now) !== "completed") {
+      return Effect.succeed(v3Error(400, "invalid_parameter", "The proofread is not completed yet.", "proofread_id"))
+    }
+    const refused = canStart(apiKey, 1, now, false)
+    if (refused) return Effect.succeed(refused)
+    const b = body as Body
+    const rendered = create("translation", "v3", apiKey, job.language, {
+      title: job.title,
+      captions: b.captions === true,
+      audioOnly: b.translate_audio_only === true,
+      callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
+      callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
+    })
+    return ok({ video_translation_id: rendered.id, status: "processing" })
+  })
+
+  // --- v3 assets -------------------------------------------------------------------------------
+  const assetTypes = [
+    "image/png",
+    "image/jpeg",
+    "video/mp4",
+    "video/webm",
+    "audio/mpeg",
+    "audio/wav",
+    "application/pdf",
+    "application/x-subrip",
+    "text/plain"
+  ]
+
+  const uploadAsset = route({ version: "v3", idempotent: true }, ({ request }) =>
+    Effect.gen(function* () {
+      let file: { name: string; type: string; bytes: number; chunks: Array<Uint8Array> } | undefined
+      const parsed = yield* request.multipartStream.pipe(
+        Stream.runForEach((part) => {
+          if (part._tag !== "File" || part.key !== "file" || file !== undefined) {
+            return part._tag === "File" ? Stream.runDrain(part.content) : Effect.void
+          }
+          const current = { name: part.name, type: part.contentType, bytes: 0, chunks: [] as Array<Uint8Array> }
+          file = current
+          return Stream.runForEach(part.content, (chunk) =>
+            Effect.sync(() => {
+              current.bytes += chunk.byteLength
+              // Keep small text files (SRTs) only; media is counted and dropped.
+              if (current.bytes <= 1024 * 1024) current.chunks.push(chunk)
+            })
+          )
+        }),
+        Effect.result
+      )
+      if (parsed._tag === "Failure")
+        return v3Error(400, "invalid_parameter", "The multipart body could not be read.", "file")
+      if (file === undefined) return v3Error(400, "invalid_parameter", "'file' is required.", "file")
+      const uploaded: { name: string; type: string; bytes: number; chunks: Array<Uint8Array> } = file
+      if (uploaded.bytes > 32 * 1024 * 1024)
+        return v3Error(413, "payload_too_large", "Assets uploaded this way are limited to 32 MB; use direct uploads.")
+      if (!assetTypes.includes(uploaded.type))
+        return v3Error(400, "invalid_parameter", `Content type not supported ${uploaded.type}`, "file")
+      const id = `ast_${randomBytes(8).toString("hex")}`
+      const isText = uploaded.type === "application/x-subrip" || uploaded.type === "text/plain"
+      assets.set(id, {
+        bytes: uploaded.bytes,
+        mime: uploaded.type,
+        text: isText ? Buffer.concat(uploaded.chunks).toString("utf8") : undefined,
+        complete: true
+      })
+      return HttpServerResponse.jsonUnsafe({
+        data: { asset_id: id, url: fileUrl(`assets/${id}`), mime_type: uploaded.type, size_bytes: uploaded.bytes }
+      })
+    })
+  )
+
+  const directUpload = route({ version: "v3", json: true, idempotent: true }, ({ body }) => {
+    const problem = validate(
+      body,
+      { filename: isStr, content_type: isStr, size_bytes: isInt, checksum_sha256: isStr },
+      ["filename", "content_type", "size_bytes"]
+    )
+    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const b = body as Body
+    const id = `ast_${randomBytes(8).toString("hex")}`
+    assets.set(id, { bytes: 0, mime: String(b.content_type), text: undefined, complete: false })
+    return ok({
+      asset_id: id,
+      upload_url: `${baseUrl}/uploads/${id}?Expires=${Math.floor((Date.now() + 3600_000) / 1000)}`,
+      upload_headers: { "content-type": String(b.content_type) },
+      max_bytes: b.size_bytes,
+      expires_in_seconds: 3600,
+      status: "pending_upload"
+    })
+  })
+
+  const putUpload = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const { id } = yield* HttpRouter.params
+    const entry = id === undefined ? undefined : assets.get(id)
+    if (entry === undefined) return HttpServerResponse.text("NoSuchUpload", { status: 404 })
+    let bytes = 0
+    yield* Stream.runForEach(request.stream, (chunk) => Effect.sync(() => void (bytes += chunk.byteLength))).pipe(
+      Effect.ignore
+    )
+    entry.bytes = bytes
+    return HttpServerResponse.empty({ status: 200 })
+  })
+
+  const completeUpload = route({ version: "v3", json: true, idempotent: true }, ({ params }) => {
+    const entry = params.id === undefined ? undefined : assets.get(params.id)
+    if (entry === undefined) return Effect.succeed(v3Error(404, "not_found", "Asset not found."))
+    entry.complete = true
+    return ok({
+      asset_id: params.id,
+      url: fileUrl(`assets/${params.id}`),
+      mime_type: entry.mime,
+      size_bytes: entry.bytes,
+      status: "processing"
+    })
+  })
+
+  // --- v2 --------------------------------------------------------------------------------------
+  const v2Languages = (body: Body) => {
+    const one = body.output_language
+    const many = body.output_languages
+    if ((one === undefined) === (many === undefined)) return undefined // "Omitting both or defining both will result in an error"
+    return (many as Array<string> | undefined) ?? [one as string]
+  }
+
+  const v2Create = route({ version: "v2", json: true }, ({ apiKey, body, now }) => {
+    const problem = validate(body, v2CreateFields, ["video_url"])
+    if (problem) return Effect.succeed(v2Error(400, 400175, problem.message))
+    const b = body as Body
+    const langs = v2Languages(b)
+    if (langs === undefined)
+      return Effect.succeed(v2Error(400, 40001, "Give output_language or output_languages, not both"))
+    const bad = badLanguage(langs)
+    if (bad !== undefined) return Effect.succeed(v2Error(400, 400175, `Unsupported output language: ${bad}`))
+    const refused = canStart(apiKey, langs.length, now, true)
+    if (refused) return Effect.succeed(refused)
+    const created = langs.map((language) =>
+      create("translation", "v2", apiKey, language, {
+        title: typeof b.title === "string" ? b.title : "",
+        captions: b.enable_caption === true,
+        audioOnly: b.translate_audio_only === true,
+        callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
+        callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
+      })
+    )
+    return created.length === 1
+      ? okV2({ video_translate_id: created[0]!.id })
+      : okV2({ video_translate_id: null, video_translate_ids: created.map((j) => j.id) })
+  })
+
+  const v2Status = route({ version: "v2" }, ({ apiKey, now, params }) => {
+    const job = findJob(params.id, "translation", apiKey)
+    if (job === undefined) return Effect.succeed(v2Error(404, 40004, "Video translate not found"))
+    const view = translationView(job, now)
+    const status = view.status === "completed" ? "success" : view.status
+    return okV2({
+      video_translate_id: job.id,
+      title: view.title,
+      status,
+      url: view.video_url,
+      message: view.failure_message,
+      callback_id: job.callbackId ?? null,
+      output_language: job.language
+    })
+  })
+
+  const v2TargetLanguages = route({ version: "v2" }, () => okV2({ languages: defaultLanguages }))
+
+  const v2Caption = route({ version: "v2" }, ({ apiKey, now, request }) => {
+    const url = new URL(request.url, "http://x")
+    const job = findJob(url.searchParams.get("video_translate_id") ?? undefined, "translation", apiKey)
+    if (job === undefined) return Effect.succeed(v2Error(404, 40004, "Video translate not found"))
+    const type = url.searchParams.get("caption_type") === "vtt" ? "vtt" : "srt"
+    if (phase(job, now) !== "completed") return Effect.succeed(v2Error(400, 400175, "The video is not ready"))
+    return okV2({ caption_url: fileUrl(`${job.id}/captions.${type}`) })
+  })
+
+  const v2CreateProofread = route({ version: "v2", json: true }, ({ apiKey, body, now }) => {
+    const problem = validate(body, v2ProofreadFields, ["video_url"])
+    if (problem) return Effect.succeed(v2Error(400, 400175, problem.message))
+    const b = body as Body
+    const langs = v2Languages(b)
+    if (langs === undefined)
+      return Effect.succeed(v2Error(400, 40001, "Give output_language or output_languages, not both"))
+    const bad = badLanguage(langs)
+    if (bad !== undefined) return Effect.succeed(v2Error(400, 400175, `Unsupported output language: ${bad}`))
+    const refused = canStart(apiKey, langs.length, now, true)
+    if (refused) return Effect.succeed(refused)
+    const created = langs.map((language) =>
+      create("proofread", "v2", apiKey, language, { title: typeof b.title === "string" ? b.title : "" })
+    )
+    return created.length === 1
+      ? okV2({ proofread_id: created[0]!.id, status: "processing" })
+      : okV2({ proofread_ids: created.map((j) => j.id), status: "processing" })
+  })
+
+  const v2ProofreadStatus = route({ version: "v2" }, ({ apiKey, now, params }) => {
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v2Error(404, 40004, "Proofread not found"))
+    const status = proofreadStatus(job, now)
+    return okV2({
+      proofread_id: job.id,
+      status,
+      details: status === "failed" ? job.failure : null,
+      submitted_for_review: false
+    })
+  })
+
+  const v2DownloadSrt = route({ version: "v2" }, ({ apiKey, now, params }) => {
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v2Error(404, 40004, "Proofread not found"))
+    if (proofreadStatus(job, now) !== "completed")
+      return Effect.succeed(v2Error(400, 400175, "The proofread is not completed yet"))
+    return okV2({ srt_url: fileUrl(`${job.id}/proofread.srt`) })
+  })
+
+  const v2UploadSrt = route({ version: "v2", json: true }, ({ apiKey, body, now, params }) => {
+    const problem = validate(body, { srt_file_url: isStr }, ["srt_file_url"])
+    if (problem) return Effect.succeed(v2Error(400, 400175, problem.message))
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v2Error(404, 40004, "Proofread not found"))
+    if (proofreadStatus(job, now) !== "completed")
+      return Effect.succeed(v2Error(400, 400175, "The proofread is not completed yet"))
+    const text = srtText({ type: "url", url: (body as Body).srt_file_url })
+    if (text === undefined) return Effect.succeed(v2Error(400, 400175, "Failed to download the SRT file"))
+    job.srt = text
+    return Effect.succeed(HttpServerResponse.jsonUnsafe({}))
+  })
+
+  const v2Generate = route({ version: "v2", json: true }, ({ apiKey, body, now, params }) => {
+    const problem = validate(
+      body,
+      { captions: isBool, translate_audio_only: isBool, callback_id: isStr, callback_url: isStr },
+      []
+    )
+    if (problem) return Effect.succeed(v2Error(400, 400175, problem.message))
+    const job = findJob(params.id, "proofread", apiKey)
+    if (job === undefined) return Effect.succeed(v2Error(404, 40004, "Proofread not found"))
+    if (proofreadStatus(job, now) !== "completed")
+      return Effect.succeed(v2Error(400, 400175, "The proofread is not completed yet"))
+    const refused = canStart(apiKey, 1, now, true)
+    if (refused) return Effect.succeed(refused)
+    const b = body as Body
+    const rendered = create("translation", "v2", apiKey, job.language, {
+      title: job.title,
+      captions: b.captions === true,
+      audioOnly: b.translate_audio_only === true,
+      callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
+      callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
+    })
+    return okV2({ video_translate_id: rendered.id, status: "processing" })
+  })
+
+  /** Legacy raw-bytes upload (`upload.heygen.com/v1/asset`), served on the same host here. */
+  const v1Asset = route({ version: "v2" }, ({ request }) =>
+    Effect.gen(function* () {
+      const type = request.headers["content-type"] ?? "application/octet-stream"
+      const chunks: Array<Uint8Array> = []
+      let bytes = 0
+      yield* Stream.runForEach(request.stream, (chunk) =>
+        Effect.sync(() => {
+          bytes += chunk.byteLength
+          if (bytes <= 1024 * 1024) chunks.push(chunk)
+        })
+      ).pipe(Effect.ignore)
+      const id = randomBytes(16).toString("hex")
+      const isText = type.startsWith("application/x-subrip") || type.startsWith("text/")
+      assets.set(id, {
+        bytes,
+        mime: type,
+        text: isText ? Buffer.concat(chunks).toString("utf8") : undefined,
+        complete: true
+      })
+      return HttpServerResponse.jsonUnsafe({
+        code: 100,
+        data: {
+          id,
+          name: id,
+          file_type: type.split("/")[0],
+          folder_id: "",
+          meta: null,
+          created_ts: Math.floor(Date.now() / 1000),
+          url: fileUrl(`assets/${id}`)
+        },
+        msg: null,
+        message: null
+      })
+    })
+  )
+
+  // --- served files ----------------------------------------------------------------------------
+  const files = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const url = new URL(request.url, "http://x")
+    const expires = Number(url.searchParams.get("Expires"))
+    if (!Number.isFinite(expires) || expires * 1000 < Date.now()) {
+      return HttpServerResponse.text("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", {
+        status: 403
+      })
+    }
+    const [, , first, second] = url.pathname.split("/")
+    if (first === "assets") {
+      const entry = second === undefined ? undefined : assets.get(second)
+      if (entry === undefined) return HttpServerResponse.text("NoSuchKey", { status: 404 })
+      return entry.text !== undefined
+        ? HttpServerResponse.text(entry.text, { contentType: entry.mime })
+        : HttpServerResponse.uint8Array(new Uint8Array(16), { contentType: entry.mime })
+    }
+    const job = first === undefined ? undefined : jobs.get(first)
+    if (job === undefined) return HttpServerResponse.text("NoSuchKey", { status: 404 })
+    switch (second) {
+      case "proofread.srt":
+        return HttpServerResponse.text(job.srt, { contentType: "application/x-subrip" })
+      case "original.srt":
+        return HttpServerResponse.text(job.originalSrt, { contentType: "application/x-subrip" })
+      case "captions.srt":
+        return HttpServerResponse.text(job.srt, { contentType: "application/x-subrip" })
+      case "captions.vtt":
+        return HttpServerResponse.text(`WEBVTT\n\n${job.srt.replace(/^\d+\n/gm, "").replace(/,(\d{3})/g, ".$1")}`, {
+          contentType: "text/vtt"
+        })
+      default:
+        return HttpServerResponse.text(`polydub simulated ${second} for ${job.id} (${job.language})\n`, {
+          contentType: second?.endsWith(".mp3") ? "audio/mpeg" : "video/mp4"
+        })
+    }
+  })
+
+  const routes = Layer.mergeAll(
+    HttpRouter.add("POST", "/v3/video-translations", createTranslation),
+    HttpRouter.add("GET", "/v3/video-translations", listTranslations),
+    HttpRouter.add("GET", "/v3/video-translations/languages", languages),
+    HttpRouter.add("GET", "/v3/video-translations/statuses", statuses),
+    HttpRouter.add("GET", "/v3/video-translations/:id", getTranslation),
+    HttpRouter.add("PATCH", "/v3/video-translations/:id", updateTitle),
+    HttpRouter.add("DELETE", "/v3/video-translations/:id", deleteTranslation),
+    HttpRouter.add("POST", "/v3/video-translations/proofreads", createProofread),
+    HttpRouter.add("GET", "/v3/video-translations/proofreads/:id", getProofread),
+    HttpRouter.add("GET", "/v3/video-translations/proofreads/:id/srt", getProofreadSrt),
+    HttpRouter.add("PUT", "/v3/video-translations/proofreads/:id/srt", putProofreadSrt),
+    HttpRouter.add("POST", "/v3/video-translations/proofreads/:id/generate", generate),
+    HttpRouter.add("POST", "/v3/assets", uploadAsset),
+    HttpRouter.add("POST", "/v3/assets/direct-uploads", directUpload),
+    HttpRouter.add("POST", "/v3/assets/:id/complete", completeUpload),
+    HttpRouter.add("PUT", "/uploads/:id", putUpload),
+    HttpRouter.add("POST", "/v2/video_translate", v2Create),
+    HttpRouter.add("GET", "/v2/video_translate/target_languages", v2TargetLanguages),
+    HttpRouter.add("GET", "/v2/video_translate/caption", v2Caption),
+    HttpRouter.add("GET", "/v2/video_translate/:id", v2Status),
+    HttpRouter.add("POST", "/v2/video_translate/proofread", v2CreateProofread),
+    HttpRouter.add("GET", "/v2/video_translate/proofread/status/:id", v2ProofreadStatus),
+    HttpRouter.add("GET", "/v2/video_translate/proofread/:id/download-srt", v2DownloadSrt),
+    HttpRouter.add("POST", "/v2/video_translate/proofread/:id/upload-srt", v2UploadSrt),
+    HttpRouter.add("POST", "/v2/video_translate/proofread/:id/generate", v2Generate),
+    HttpRouter.add("POST", "/v1/asset", v1Asset),
+    HttpRouter.add("GET", "/files/*", files)
+  )
+
+  const control = {
+    requests: () => requests,
+    billableSubmissions: () => billable,
+    replays: () => replays,
+    rejectedByRateLimit: () => rateLimited,
+    injectFault: (fault: Fault) => void faults.push({ fault, left: fault.times ?? 1 }),
+    failNext: (message: string) => void (nextFailure = message),
+    stuckNext: () => void (nextStuck = true),
+    urlNullNext: (reads: number) => void (nextUrlNull = reads),
+    callbacks: () => [...callbacks],
+    proofreadSrt: (id: string) => jobs.get(id)?.srt
+  }
+  return { routes, control, firstKey, setBaseUrl: (url: string) => void (baseUrl = url) }
+})
+
+/** Serves the simulator on 127.0.0.1 for the life of the scope. */
+export const serve = (options: HeyGenSimulatorOptions = {}): Effect.Effect<HeyGenSimulator, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const sim = yield* make(options)
+    const app = yield* HttpRouter.toHttpEffect(sim.routes)
+    const server = yield* NodeHttpServer.make(() => createServer(), {
+      port: options.port ?? 0,
+      host: "127.0.0.1"
+    }).pipe(Effect.orDie)
+    const address = server.address
+    const baseUrl = address._tag === "UnixPathAddress" ? "http://127.0.0.1" : `http://127.0.0.1:${address.port}`
+    sim.setBaseUrl(baseUrl)
+    yield* server.serve(app)
+    return { baseUrl, apiKey: sim.firstKey, ...sim.control }
+  })
+
+export class Simulator extends Context.Service<Simulator, HeyGenSimulator>()("@polydub/testing/HeyGenSimulator") {}
+
+/** Serves the simulator for the life of the layer. */
+export const layer = (options: HeyGenSimulatorOptions = {}): Layer.Layer<Simulator> =>
+  Layer.effect(Simulator, serve(options))
