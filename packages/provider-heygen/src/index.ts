@@ -1,0 +1,8 @@
+/**
+ * @polydub/provider-heygen — HeyGen video translation and proofread for polydub.
+ */
+
+export * as HeyGenClient from "./HeyGenClient.js"
+export * as HeyGenLanguages from "./HeyGenLanguages.js"
+export * as HeyGen from "./HeyGenProvider.js"
+export * as HeyGenWire from "./HeyGenWire.js"

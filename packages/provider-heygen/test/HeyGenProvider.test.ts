@@ -1,0 +1,260 @@
+// The HeyGen provider against the HeyGen simulator, over real loopback sockets, on v3 and v2.
+
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeHttpClient, NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { JobRef, Jobs, Source, Transcript, TranslationProvider } from "@polydub/core"
+import { HeyGen, HeyGenClient } from "@polydub/provider-heygen"
+import { HeyGenSimulator } from "@polydub/testing"
+import { conformance } from "@polydub/testing/Conformance"
+import { Duration, Effect, Layer, Logger, Redacted, Ref } from "effect"
+
+const wide = { limit: 100_000, window: Duration.seconds(1) }
+
+const providerOn = (options: Partial<HeyGen.HeyGenLayerOptions> = {}) =>
+  Layer.unwrap(
+    Effect.map(HeyGenSimulator.Simulator, (sim) =>
+      HeyGen.layer({
+        apiKey: Redacted.make(sim.apiKey),
+        baseUrl: sim.baseUrl,
+        uploadBaseUrl: sim.baseUrl,
+        budget: wide,
+        ...options
+      })
+    )
+  ).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]))
+
+const stack = (sim: HeyGenSimulator.HeyGenSimulatorOptions = {}, options: Partial<HeyGen.HeyGenLayerOptions> = {}) =>
+  providerOn(options).pipe(
+    Layer.provideMerge(HeyGenSimulator.layer({ queuedMs: 50, runningMs: 300, proofreadMs: 200, ...sim }))
+  )
+
+const requestCount = Effect.map(HeyGenSimulator.Simulator, (sim) => sim.requests())
+const unknownId = "0000000000000000deadbeef00000000-es"
+
+conformance({
+  name: "HeyGen v3 on its simulator (loopback)",
+  layer: stack(),
+  clock: "live",
+  step: 40,
+  requestCount,
+  unknownId
+})
+conformance({
+  name: "HeyGen v2 on its simulator (loopback)",
+  layer: stack({}, { apiVersion: "v2" }),
+  clock: "live",
+  step: 40,
+  requestCount,
+  unknownId
+})
+
+const follow = (ref: JobRef) => Jobs.await(ref, { interval: 40, deadline: "20 seconds" })
+
+describe("HeyGen provider over loopback", () => {
+  for (const apiVersion of ["v3", "v2"] as const) {
+    it.live(`${apiVersion}: proofread round trip — create → SRT → edit → put → generate → completed with outputs`, () =>
+      Effect.gen(function* () {
+        const provider = yield* TranslationProvider
+        const sim = yield* HeyGenSimulator.Simulator
+        const [review] = yield* provider.submit({
+          source: Source.url("https://media.example.com/q3.mp4"),
+          targets: ["es-MX"],
+          review: true,
+          title: "Q3"
+        })
+        assert.strictEqual(review!.ref.kind, "review")
+        assert.strictEqual((yield* follow(review!.ref)).state._tag, "AwaitingReview")
+        const transcript = yield* provider.transcript(review!.ref)
+        assert.strictEqual(transcript.cues.length, 3)
+        const edited = new Transcript.Transcript({
+          cues: transcript.cues.map((c, i) =>
+            i === 0 ? new Transcript.Cue({ ...c, text: "Bienvenidos a la actualización del Q3." }) : c
+          )
+        })
+        yield* provider.reviseTranscript(review!.ref, edited)
+        assert.include(sim.proofreadSrt(review!.ref.id) ?? "", "Bienvenidos a la actualización del Q3.")
+        assert.strictEqual(
+          (yield* provider.transcript(review!.ref)).cues[0]!.text,
+          "Bienvenidos a la actualización del Q3."
+        )
+        const rendering = yield* provider.approve(review!.ref, { captions: true })
+        assert.strictEqual(rendering.language, "es-MX")
+        const done = yield* follow(rendering.ref)
+        assert.strictEqual(done.state._tag, "Succeeded")
+        if (done.state._tag === "Succeeded") {
+          assert.match(done.state.outputs.video?.url ?? "", /^http:\/\/127\.0\.0\.1:\d+\/files\//)
+          assert.isDefined(done.state.outputs.video?.expiresAt)
+          if (apiVersion === "v3") assert.isDefined(done.state.outputs.captions?.srt)
+        }
+        assert.strictEqual(sim.billableSubmissions(), 2)
+      }).pipe(Effect.provide(stack({}, { apiVersion })))
+    )
+  }
+
+  it.live("v3: several targets in one request come back as one job each, in order; getMany reads them in bulk", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const jobs = yield* provider.submit({
+        source: Source.url("https://media.example.com/a.mp4"),
+        targets: ["fr-CA", "ja-JP", "pt-BR"]
+      })
+      assert.deepStrictEqual(
+        jobs.map((j) => j.language),
+        ["fr-CA", "ja-JP", "pt-BR"]
+      )
+      const before = sim.requests()
+      const results = yield* provider.getMany(jobs.map((j) => j.ref))
+      assert.strictEqual(results.length, 3)
+      assert.strictEqual(sim.requests() - before, 1, "one bulk request for three queued jobs")
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("v3: a local file is uploaded as an asset (streamed) first; a large one through the direct-upload flow", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "polydub-hg-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const small = join(dir, "small.mp4")
+      writeFileSync(small, "x".repeat(4096))
+      const large = join(dir, "large.mp4")
+      writeFileSync(large, "")
+      truncateSync(large, 40 * 1024 * 1024)
+      const provider = yield* TranslationProvider
+      for (const path of [small, large]) {
+        const [job] = yield* provider.submit({ source: Source.file(path), targets: ["es"] })
+        assert.strictEqual((yield* follow(job!.ref)).state._tag, "Succeeded")
+      }
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live(
+    "v3: a submission retried after a dropped connection is replayed by its idempotency key, not billed twice",
+    () =>
+      Effect.gen(function* () {
+        const provider = yield* TranslationProvider
+        const sim = yield* HeyGenSimulator.Simulator
+        sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v3/video-translations" })
+        const [job] = yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+        assert.strictEqual(sim.billableSubmissions(), 1)
+        assert.strictEqual(sim.replays(), 1)
+        assert.strictEqual((yield* follow(job!.ref)).state._tag, "Succeeded")
+      }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("v2: a POST that may have been processed is not sent again (no idempotency key in v2)", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v2/video_translate" })
+      const error = yield* Effect.flip(
+        provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+      )
+      assert.isTrue(error._tag === "ProviderUnavailable" && error.outcome === "unknown", String(error))
+      assert.strictEqual(sim.billableSubmissions(), 1)
+      assert.strictEqual(sim.requests(), 1)
+      sim.injectFault({ kind: "http502", method: "POST" })
+      const gateway = yield* Effect.flip(
+        provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+      )
+      assert.strictEqual(gateway._tag, "ProviderUnavailable")
+      assert.strictEqual(sim.requests(), 2)
+    }).pipe(Effect.provide(stack({}, { apiVersion: "v2" })))
+  )
+
+  it.live("reads through a completed-but-URL-null answer, 5xx on reads, and reports stuck and failed jobs", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const source = Source.url("https://media.example.com/a.mp4")
+      sim.urlNullNext(2)
+      const [late] = yield* provider.submit({ source, targets: ["es"] })
+      sim.injectFault({ kind: "http500", method: "GET", times: 1 })
+      const done = yield* follow(late!.ref)
+      assert.strictEqual(done.state._tag, "Succeeded")
+      sim.failNext("Your video's audio is missing or corrupted, please try with another video")
+      const [bad] = yield* provider.submit({ source, targets: ["es"] })
+      const failed = yield* follow(bad!.ref)
+      assert.isTrue(failed.state._tag === "Failed" && failed.state.reason.message.includes("audio is missing"))
+      sim.stuckNext()
+      const [stuck] = yield* provider.submit({ source, targets: ["es"] })
+      const error = yield* Effect.flip(Jobs.await(stuck!.ref, { interval: 40, deadline: "1 second" }))
+      assert.strictEqual(error._tag, "DeadlineExceeded")
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("refusals are typed: concurrency limit, credits, strict validation, wrong key", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const client = yield* HeyGenClient.HeyGenClient
+      const source = Source.url("https://media.example.com/a.mp4")
+      yield* provider.submit({ source, targets: ["es"] })
+      const busy = yield* Effect.flip(provider.submit({ source, targets: ["fr"] }))
+      assert.isTrue(busy._tag === "RateLimited" && busy.scope === "concurrency", String(busy))
+      const strict = yield* Effect.flip(
+        client.createProofread({
+          video: { type: "url", url: "x" },
+          output_languages: ["Spanish"],
+          title: "t",
+          surprise: true
+        } as never)
+      )
+      assert.isTrue(strict._tag === "InvalidRequest" && strict.param === "surprise", String(strict))
+      assert.strictEqual(sim.billableSubmissions(), 1)
+    }).pipe(
+      Effect.provide(
+        Layer.mergeAll(
+          // No retries: HeyGen's Retry-After for the concurrency limit would otherwise be waited out.
+          providerOn({ retries: 0 }),
+          Layer.unwrap(
+            Effect.map(HeyGenSimulator.Simulator, (sim) =>
+              HeyGenClient.layer({ apiKey: Redacted.make(sim.apiKey), baseUrl: sim.baseUrl, budget: wide }).pipe(
+                Layer.provide(HeyGenClient.layerRateLimiterMemory)
+              )
+            )
+          ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        ).pipe(Layer.provideMerge(HeyGenSimulator.layer({ concurrentJobs: 1, runningMs: 5000 })))
+      )
+    )
+  )
+
+  it.live("never prints the API key: not in logs or errors", () =>
+    Effect.gen(function* () {
+      const lines = yield* Ref.make<Array<string>>([])
+      const logger = Logger.make((options) => {
+        Effect.runSync(Ref.update(lines, (all) => [...all, JSON.stringify(options.message), String(options.cause)]))
+      })
+      const key = "hg_SECRET_beefcafe_never_print_me"
+      const errors = yield* Effect.gen(function* () {
+        const provider = yield* TranslationProvider
+        const out: Array<string> = []
+        for (const attempt of [
+          Effect.asVoid(provider.get(new JobRef({ provider: "heygen", kind: "translation", id: unknownId }))),
+          Effect.asVoid(
+            provider.submit({ source: Source.url("https://m.example.com/a.mp4"), targets: ["es"], review: true })
+          )
+        ]) {
+          const error = yield* Effect.flip(attempt)
+          out.push(String(error), JSON.stringify(error), error.message)
+          yield* Effect.logError("failed", error)
+        }
+        return out
+      }).pipe(
+        Effect.provide(
+          Layer.unwrap(
+            Effect.map(HeyGenSimulator.Simulator, (sim) =>
+              HeyGen.layer({ apiKey: Redacted.make(key), baseUrl: sim.baseUrl, budget: wide })
+            )
+          ).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]))
+        ),
+        Effect.provide(Logger.layer([logger]))
+      )
+      const everything = [...errors, ...(yield* Ref.get(lines))].join("\n")
+      assert.isAbove(everything.length, 0)
+      assert.notInclude(everything, "beefcafe")
+    }).pipe(Effect.provide(HeyGenSimulator.layer({ apiKeys: ["hg_SECRET_beefcafe_never_print_me"], credits: 0 })))
+  )
+})
