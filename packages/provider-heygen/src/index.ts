@@ -5,4 +5,5 @@
 export * as HeyGenClient from "./HeyGenClient.js"
 export * as HeyGenLanguages from "./HeyGenLanguages.js"
 export * as HeyGen from "./HeyGenProvider.js"
+export * as HeyGenWebhooks from "./HeyGenWebhooks.js"
 export * as HeyGenWire from "./HeyGenWire.js"

@@ -1,0 +1,192 @@
+/**
+ * HeyGen webhook deliveries: signature check, decoding into `(JobRef, JobState)` updates, and an
+ * `HttpRouter` route an application mounts. HeyGen signs the raw body with the endpoint secret as
+ * hex HMAC-SHA256 in a `Signature` header (reference §4; the header name is configurable, since
+ * one public integration reads `X-HeyGen-Signature`). A forged (401), oversized (413) or malformed
+ * (400) delivery is refused and changes nothing; a repeated delivery is acknowledged once; an
+ * unknown event type is acknowledged, logged and ignored. HeyGen probes a new endpoint with an
+ * OPTIONS request and a 1-second timeout: the route answers it at once.
+ */
+
+import { createHash, createHmac, timingSafeEqual } from "node:crypto"
+import { JobRef, type JobState, Outputs, ProviderHttp } from "@polydub/core"
+import { Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Wire from "./HeyGenWire.js"
+
+export interface WebhookOptions {
+  /** The endpoint secret (`whsec_…`), as HeyGen gave it on registration. */
+  readonly secret: Redacted.Redacted<string>
+  /** Default `Signature`. */
+  readonly signatureHeader?: string | undefined
+  /** Largest body accepted. Default 1 MiB. */
+  readonly maxBodyBytes?: number | undefined
+  /** Where to mount the route. Default `/webhooks/heygen`. */
+  readonly path?: `/${string}` | undefined
+  /** How many delivery fingerprints to remember for de-duplication. Default 10,000. */
+  readonly rememberDeliveries?: number | undefined
+}
+
+/** What a delivery says about one job. */
+export interface Update {
+  readonly ref: JobRef
+  readonly state: JobState
+  readonly eventType: string
+  readonly callbackId?: string | undefined
+  /** HeyGen's language name, where the event gives it. */
+  readonly outputLanguage?: string | undefined
+}
+
+/** Whether `signature` is the hex HMAC-SHA256 of `body` under `secret`, compared in constant time. */
+export const verify = (secret: Redacted.Redacted<string>, body: Uint8Array, signature: string | undefined): boolean => {
+  if (signature === undefined || !/^[0-9a-fA-F]{64}$/.test(signature.trim())) return false
+  const expected = createHmac("sha256", Redacted.value(secret)).update(body).digest()
+  const given = Buffer.from(signature.trim(), "hex")
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+/** Signs a body as HeyGen does (for tests and simulators). */
+export const sign = (secret: Redacted.Redacted<string>, body: string | Uint8Array): string =>
+  createHmac("sha256", Redacted.value(secret)).update(body).digest("hex")
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined)
+
+/**
+ * Decodes an event into an update. `none` for event types that say nothing about a translation or
+ * proofread (avatar events, `batch.finished`); a known type with unusable data is `UnexpectedResponse`.
+ */
+export const decode = (event: Wire.WebhookEvent): Option.Option<Update> => {
+  const data = event.event_data
+  const callbackId = str(data.callback_id)
+  const outputLanguage = str(data.output_language)
+  const extra = { eventType: event.event_type, callbackId, outputLanguage }
+  const translationId = str(data.video_translate_id) ?? str(data.video_translation_id)
+  const proofreadId = str(data.proofread_id) ?? str(data.id)
+  const message = str(data.message) ?? str(data.msg) ?? "HeyGen reported a failure"
+  switch (event.event_type) {
+    case "video_translate.success": {
+      if (translationId === undefined) return Option.none()
+      const url = str(data.url)
+      const state: JobState =
+        url === undefined
+          ? { _tag: "Running", step: "finalizing", progress: 0.99 }
+          : { _tag: "Succeeded", outputs: new Outputs({ video: artifact(url) }) }
+      return Option.some({
+        ref: new JobRef({ provider: "heygen", kind: "translation", id: translationId }),
+        state,
+        ...extra
+      })
+    }
+    case "video_translate.fail":
+    case "video_translate.preflight.validation_failed":
+    case "video_translate.preflight.download_failed": {
+      if (translationId === undefined) return Option.none()
+      const code = event.event_type === "video_translate.fail" ? "failed" : event.event_type.split(".").pop()!
+      return Option.some({
+        ref: new JobRef({ provider: "heygen", kind: "translation", id: translationId }),
+        state: { _tag: "Failed", reason: { code, message } },
+        ...extra
+      })
+    }
+    case "proofread_creation.success":
+    case "proofread_creation.fail": {
+      if (proofreadId === undefined) return Option.none()
+      const state: JobState = event.event_type.endsWith("success")
+        ? { _tag: "AwaitingReview" }
+        : { _tag: "Failed", reason: { code: "failed", message } }
+      return Option.some({ ref: new JobRef({ provider: "heygen", kind: "review", id: proofreadId }), state, ...extra })
+    }
+    default:
+      return Option.none()
+  }
+}
+
+const artifact = (url: string) => {
+  const expiresAt = ProviderHttp.presignedExpiry(url)
+  return Option.isSome(expiresAt)
+    ? { url, mediaType: "video/mp4", expiresAt: expiresAt.value }
+    : { url, mediaType: "video/mp4" }
+}
+
+const decodeEvent = Schema.decodeUnknownOption(Wire.WebhookEvent)
+
+const parseJson = (bytes: Uint8Array): Option.Option<unknown> => {
+  try {
+    return Option.some(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)))
+  } catch {
+    return Option.none()
+  }
+}
+
+type Outcome = { readonly status: number; readonly message: string }
+
+/**
+ * Handles one delivery: size, signature, JSON, de-duplication, decoding. Calls `onUpdate` for each
+ * accepted update; answers with the status HeyGen should see.
+ */
+export const makeHandler = <E, R>(options: WebhookOptions, onUpdate: (update: Update) => Effect.Effect<void, E, R>) => {
+  const header = (options.signatureHeader ?? "Signature").toLowerCase()
+  const max = options.maxBodyBytes ?? 1024 * 1024
+  const remember = options.rememberDeliveries ?? 10_000
+  const seen = new Set<string>()
+
+  return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Outcome, E, R> =>
+    Effect.gen(function* () {
+      const declared = Number(request.headers["content-length"])
+      if (Number.isFinite(declared) && declared > max) return { status: 413, message: "payload too large" }
+      const chunks: Array<Uint8Array> = []
+      let size = 0
+      const read = yield* Stream.runForEachWhile(request.stream, (chunk) =>
+        Effect.sync(() => {
+          size += chunk.byteLength
+          if (size > max) return false
+          chunks.push(chunk)
+          return true
+        })
+      ).pipe(Effect.result)
+      if (size > max) return { status: 413, message: "payload too large" }
+      if (read._tag === "Failure") return { status: 400, message: "the body could not be read" }
+      const body = Buffer.concat(chunks)
+      if (!verify(options.secret, body, request.headers[header])) return { status: 401, message: "bad signature" }
+      const json = parseJson(body)
+      if (Option.isNone(json)) return { status: 400, message: "the body is not JSON" }
+      const event = decodeEvent(json.value)
+      if (Option.isNone(event)) return { status: 400, message: "not a HeyGen event" }
+      const fingerprint = createHash("sha256").update(body).digest("hex")
+      if (seen.has(fingerprint)) return { status: 200, message: "duplicate delivery ignored" }
+      const update = decode(event.value)
+      if (Option.isNone(update)) {
+        yield* Effect.logInfo(
+          `HeyGen webhook: ignoring event type ${JSON.stringify(event.value.event_type.slice(0, 80))}`
+        )
+        return { status: 200, message: "ignored" }
+      }
+      yield* onUpdate(update.value)
+      // Remembered only once handled, so a delivery that failed to apply is applied on redelivery.
+      seen.add(fingerprint)
+      if (seen.size > remember) seen.delete(seen.values().next().value!)
+      return { status: 200, message: "ok" }
+    })
+}
+
+/**
+ * The route: `POST` deliveries and the `OPTIONS` probe at `options.path`. Mount it in the
+ * application's `HttpRouter`; `onUpdate` receives each accepted update (feed it to a `JobTracker`,
+ * a queue, a database).
+ */
+export const route = <E, R>(options: WebhookOptions, onUpdate: (update: Update) => Effect.Effect<void, E, R>) => {
+  const path = options.path ?? "/webhooks/heygen"
+  const handle = makeHandler(options, onUpdate)
+  return Layer.mergeAll(
+    HttpRouter.add("OPTIONS", path, HttpServerResponse.empty({ status: 200 })),
+    HttpRouter.add(
+      "POST",
+      path,
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const outcome = yield* handle(request)
+        return HttpServerResponse.jsonUnsafe({ message: outcome.message }, { status: outcome.status })
+      })
+    )
+  )
+}

@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs"
+import { createServer } from "node:http"
+import { NodeHttpClient, NodeHttpServer, NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Source, TranslationProvider } from "@polydub/core"
+import { HeyGen, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
+import { HeyGenSimulator } from "@polydub/testing"
+import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { HttpRouter } from "effect/http"
+
+const secret = Redacted.make("whsec_k7x9m2_test")
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")
+
+/** Serves the webhook route on loopback; returns its URL and the updates it accepted. */
+const serveRoute = (options: Partial<HeyGenWebhooks.WebhookOptions> = {}) =>
+  Effect.gen(function* () {
+    const updates: Array<HeyGenWebhooks.Update> = []
+    const app = yield* HttpRouter.toHttpEffect(
+      HeyGenWebhooks.route({ secret, ...options }, (update) => Effect.sync(() => void updates.push(update)))
+    )
+    const server = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" }).pipe(Effect.orDie)
+    yield* server.serve(app)
+    const port = server.address._tag === "UnixPathAddress" ? 0 : server.address.port
+    return { url: `http://127.0.0.1:${port}${options.path ?? "/webhooks/heygen"}`, updates }
+  })
+
+const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  Effect.promise(() =>
+    fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body }).then(
+      async (r) => ({
+        status: r.status,
+        text: await r.text()
+      })
+    )
+  )
+
+describe("HeyGen webhooks: verification and decoding", () => {
+  it("verifies hex HMAC-SHA256 of the raw body in constant time", () => {
+    const body = new TextEncoder().encode(fixture("reference-4-webhook-success.json"))
+    const good = HeyGenWebhooks.sign(secret, body)
+    assert.isTrue(HeyGenWebhooks.verify(secret, body, good))
+    assert.isFalse(
+      HeyGenWebhooks.verify(
+        secret,
+        body,
+        good.replace(/.$/, (c) => (c === "0" ? "1" : "0"))
+      )
+    )
+    assert.isFalse(HeyGenWebhooks.verify(Redacted.make("whsec_other"), body, good))
+    assert.isFalse(HeyGenWebhooks.verify(secret, body, undefined))
+    assert.isFalse(HeyGenWebhooks.verify(secret, body, "not-hex"))
+  })
+
+  it("decodes the reference's success and failure events into updates", () => {
+    const decode = (name: string) =>
+      HeyGenWebhooks.decode(Schema.decodeUnknownSync(HeyGenWire.WebhookEvent)(JSON.parse(fixture(name))))
+    const success = Option.getOrThrow(decode("reference-4-webhook-success.json"))
+    assert.strictEqual(String(success.ref), "heygen:translation:<id>")
+    assert.strictEqual(success.state._tag, "Succeeded")
+    assert.strictEqual(success.callbackId, "<cb>")
+    const failure = Option.getOrThrow(decode("reference-4-webhook-fail.json"))
+    assert.deepStrictEqual(failure.state, { _tag: "Failed", reason: { code: "failed", message: "<failure-message>" } })
+    const proofread = HeyGenWebhooks.decode({
+      event_type: "proofread_creation.success",
+      event_data: { proofread_id: "abc-es" }
+    })
+    assert.strictEqual(Option.getOrThrow(proofread).state._tag, "AwaitingReview")
+    assert.isTrue(
+      Option.isNone(HeyGenWebhooks.decode({ event_type: "avatar_video.success", event_data: { video_id: "x" } }))
+    )
+  })
+})
+
+describe("HeyGen webhook route over loopback", () => {
+  it.live(
+    "answers the OPTIONS probe, accepts a signed delivery once, refuses forged, oversized and malformed ones",
+    () =>
+      Effect.gen(function* () {
+        const { updates, url } = yield* serveRoute({ maxBodyBytes: 4096 })
+        const probe = yield* Effect.promise(() => fetch(url, { method: "OPTIONS" }).then((r) => r.status))
+        assert.strictEqual(probe, 200)
+        const body = fixture("reference-4-webhook-success.json")
+        assert.strictEqual((yield* post(url, body, { Signature: HeyGenWebhooks.sign(secret, body) })).status, 200)
+        assert.strictEqual((yield* post(url, body, { Signature: HeyGenWebhooks.sign(secret, body) })).status, 200)
+        assert.strictEqual(updates.length, 1, "a replayed delivery made a second transition")
+        const forged = yield* post(url, body.replace("<video-url>", "https://evil.example/v.mp4"), {
+          Signature: HeyGenWebhooks.sign(secret, body)
+        })
+        assert.strictEqual(forged.status, 401)
+        assert.strictEqual((yield* post(url, body)).status, 401)
+        const big = JSON.stringify({ event_type: "video_translate.success", event_data: { pad: "x".repeat(5000) } })
+        assert.strictEqual((yield* post(url, big, { Signature: HeyGenWebhooks.sign(secret, big) })).status, 413)
+        const notJson = "event_type=video_translate.success"
+        assert.strictEqual((yield* post(url, notJson, { Signature: HeyGenWebhooks.sign(secret, notJson) })).status, 400)
+        const unknown = JSON.stringify({ event_type: "avatar_video.success", event_data: { video_id: "v1" } })
+        assert.strictEqual((yield* post(url, unknown, { Signature: HeyGenWebhooks.sign(secret, unknown) })).status, 200)
+        assert.strictEqual(updates.length, 1, "a refused or ignored delivery changed something")
+      })
+  )
+
+  it.live("the simulator's signed callback reaches the route and reports the job Succeeded", () =>
+    Effect.gen(function* () {
+      const { updates, url } = yield* serveRoute({ signatureHeader: "X-HeyGen-Signature" })
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider.submit({
+        source: Source.url("https://media.example.com/a.mp4"),
+        targets: ["es"],
+        callback: { url, id: "order-7" }
+      })
+      for (let i = 0; i < 100 && updates.length === 0; i++) yield* Effect.sleep(20)
+      assert.strictEqual(updates.length, 1)
+      assert.strictEqual(String(updates[0]!.ref), String(job!.ref))
+      assert.strictEqual(updates[0]!.state._tag, "Succeeded")
+      assert.strictEqual(updates[0]!.callbackId, "order-7")
+    }).pipe(
+      Effect.provide(
+        Layer.unwrap(
+          Effect.map(HeyGenSimulator.Simulator, (sim) =>
+            HeyGen.layer({
+              apiKey: Redacted.make(sim.apiKey),
+              baseUrl: sim.baseUrl,
+              budget: { limit: 10_000, window: Duration.seconds(1) }
+            })
+          )
+        ).pipe(
+          Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]),
+          Layer.provideMerge(
+            HeyGenSimulator.layer({
+              queuedMs: 20,
+              runningMs: 100,
+              webhookSecret: Redacted.value(secret),
+              signatureHeader: "X-HeyGen-Signature"
+            })
+          )
+        )
+      )
+    )
+  )
+})
