@@ -656,6 +656,65 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     })
   )
 
+  // ---- v3 webhook endpoints -------------------------------------------------------------------
+  const createWebhookEndpoint = Effect.fn("HeyGenClient.createWebhookEndpoint")(function* (
+    body: typeof Wire.CreateWebhookEndpointRequest.Type,
+    idempotencyKey?: string
+  ) {
+    const key = yield* keyOf(idempotencyKey)
+    return yield* call({
+      operation: "createWebhookEndpoint",
+      method: "POST",
+      path: "/v3/webhooks/endpoints",
+      body,
+      schema: Wire.WebhookEndpointResponse,
+      idempotencyKey: key
+    })
+  })
+  const listWebhookEndpoints = Effect.fn("HeyGenClient.listWebhookEndpoints")(() =>
+    call({
+      operation: "listWebhookEndpoints",
+      method: "GET",
+      path: "/v3/webhooks/endpoints",
+      schema: Wire.ListWebhookEndpointsResponse
+    })
+  )
+  const deleteWebhookEndpoint = Effect.fn("HeyGenClient.deleteWebhookEndpoint")((endpointId: string) =>
+    call({
+      operation: "deleteWebhookEndpoint",
+      method: "DELETE",
+      path: `/v3/webhooks/endpoints/${id(endpointId)}`,
+      schema: Wire.v2Empty
+    }).pipe(Effect.asVoid)
+  )
+  const rotateWebhookSecret = Effect.fn("HeyGenClient.rotateWebhookSecret")(function* (
+    endpointId: string,
+    idempotencyKey?: string
+  ) {
+    const key = yield* keyOf(idempotencyKey)
+    return yield* call({
+      operation: "rotateWebhookSecret",
+      method: "POST",
+      path: `/v3/webhooks/endpoints/${id(endpointId)}/rotate-secret`,
+      body: {},
+      schema: Wire.RotateSecretResponse,
+      idempotencyKey: key
+    })
+  })
+  const webhookEvents = Effect.fn("HeyGenClient.webhookEvents")(
+    (params: { eventType?: string; entityId?: string } = {}) =>
+      call({
+        operation: "webhookEvents",
+        method: "GET",
+        path: "/v3/webhooks/events",
+        schema: Wire.WebhookEventsResponse,
+        urlParams: {
+          ...(params.eventType === undefined ? {} : { event_type: params.eventType }),
+          ...(params.entityId === undefined ? {} : { entity_id: params.entityId })
+        }
+      })
+  )
+
   /** Fetches a presigned file (SRT) HeyGen pointed to; no API key goes there. */
   const fetchText = Effect.fn("HeyGenClient.fetchText")(function* (url: string) {
     const response = yield* http
@@ -715,6 +774,11 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     v2UploadSrt,
     v2Generate,
     v1UploadAsset,
+    createWebhookEndpoint,
+    listWebhookEndpoints,
+    deleteWebhookEndpoint,
+    rotateWebhookSecret,
+    webhookEvents,
     fetchText
   }
 })

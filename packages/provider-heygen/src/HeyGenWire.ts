@@ -405,3 +405,47 @@ export const ProofreadEventData = Schema.Struct({
   callback_id: opt(Str),
   output_language: opt(Str)
 })
+
+// ---------------------------------------------------------------------------------------------
+// v3 webhook endpoints (reference §4)
+// ---------------------------------------------------------------------------------------------
+
+export const WebhookEndpoint = Schema.Struct({
+  endpoint_id: Str,
+  url: Str,
+  events: Schema.optionalKey(Schema.NullOr(Schema.Array(Str))),
+  status: opt(Str),
+  created_at: opt(Str),
+  /** Only on create and on rotate-secret. */
+  secret: opt(Str)
+})
+export type WebhookEndpoint = typeof WebhookEndpoint.Type
+
+export const CreateWebhookEndpointRequest = Schema.Struct({
+  url: Str,
+  events: Schema.optionalKey(Schema.NullOr(Schema.Array(Str))),
+  entity_id: Schema.optionalKey(Str)
+})
+
+export const WebhookEndpointResponse = Schema.Struct({ data: WebhookEndpoint })
+
+export const ListWebhookEndpointsResponse = Schema.Struct({
+  data: Schema.Array(WebhookEndpoint),
+  has_more: Schema.optionalKey(Schema.Boolean),
+  next_token: opt(Str)
+})
+
+export const RotateSecretResponse = Schema.Struct({ data: Schema.Struct({ endpoint_id: Str, secret: Str }) })
+
+export const WebhookEventsResponse = Schema.Struct({
+  data: Schema.Array(
+    Schema.Struct({
+      event_id: Str,
+      event_type: Str,
+      event_data: Schema.Record(Str, Schema.Unknown),
+      created_at: Str
+    })
+  ),
+  has_more: Schema.optionalKey(Schema.Boolean),
+  next_token: opt(Str)
+})

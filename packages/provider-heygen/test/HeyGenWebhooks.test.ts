@@ -3,7 +3,7 @@ import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Source, TranslationProvider } from "@polydub/core"
-import { HeyGen, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
+import { HeyGen, HeyGenClient, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { HttpRouter } from "effect/http"
@@ -135,5 +135,97 @@ describe("HeyGen webhook route over loopback", () => {
         )
       )
     )
+  )
+})
+
+describe("HeyGen registered webhook endpoints and batches over loopback", () => {
+  const clientStack = Layer.unwrap(
+    Effect.map(HeyGenSimulator.Simulator, (sim) =>
+      HeyGenClient.layer({
+        apiKey: Redacted.make(sim.apiKey),
+        baseUrl: sim.baseUrl,
+        budget: { limit: 10_000, window: Duration.seconds(1) }
+      }).pipe(Layer.provide(HeyGenClient.layerRateLimiterMemory))
+    )
+  ).pipe(
+    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.provideMerge(HeyGenSimulator.layer({ queuedMs: 20, runningMs: 100 }))
+  )
+
+  it.live("registers an endpoint (after the OPTIONS probe) and receives events signed with its own secret", () =>
+    Effect.gen(function* () {
+      const client = yield* HeyGenClient.HeyGenClient
+      const sim = yield* HeyGenSimulator.Simulator
+      const updates: Array<HeyGenWebhooks.Update> = []
+      let routeSecret = Redacted.make("unset")
+      const app = yield* HttpRouter.toHttpEffect(
+        HeyGenWebhooks.route(
+          {
+            get secret() {
+              return routeSecret
+            }
+          } as HeyGenWebhooks.WebhookOptions,
+          (u) => Effect.sync(() => void updates.push(u))
+        )
+      )
+      const server = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" }).pipe(Effect.orDie)
+      yield* server.serve(app)
+      const port = server.address._tag === "UnixPathAddress" ? 0 : server.address.port
+      const refused = yield* Effect.flip(client.createWebhookEndpoint({ url: "http://127.0.0.1:9/nothing" }))
+      assert.isTrue(refused._tag === "InvalidRequest" && refused.param === "url", String(refused))
+      const created = yield* client.createWebhookEndpoint({
+        url: `http://127.0.0.1:${port}/webhooks/heygen`,
+        events: ["video_translate.success"]
+      })
+      assert.match(created.data.secret ?? "", /^whsec_/)
+      routeSecret = Redacted.make(created.data.secret!)
+      const listed = yield* client.listWebhookEndpoints()
+      assert.deepStrictEqual(
+        listed.data.map((e) => e.endpoint_id),
+        [created.data.endpoint_id]
+      )
+      assert.isUndefined(listed.data[0]!.secret, "the secret is shown only on create and rotate")
+      const answer = yield* client.createTranslation({
+        video: { type: "url", url: "https://m.example.com/a.mp4" },
+        output_languages: ["Spanish"]
+      })
+      for (let i = 0; i < 100 && updates.length === 0; i++) yield* Effect.sleep(20)
+      assert.strictEqual(updates.length, 1)
+      assert.strictEqual(updates[0]!.ref.id, answer.data.video_translation_ids[0])
+      // After rotation, events signed with the new secret are refused by a route still holding the old one.
+      yield* client.rotateWebhookSecret(created.data.endpoint_id)
+      yield* client.createTranslation({
+        video: { type: "url", url: "https://m.example.com/b.mp4" },
+        output_languages: ["French"]
+      })
+      for (let i = 0; i < 100 && sim.callbacks().length < 2; i++) yield* Effect.sleep(20)
+      assert.strictEqual(sim.callbacks()[1]!.status, 401)
+      assert.strictEqual(updates.length, 1)
+      const history = yield* client.webhookEvents({ eventType: "video_translate.success" })
+      assert.strictEqual(history.data.length, 2)
+    }).pipe(Effect.provide(clientStack))
+  )
+
+  it.live("creates a batch whose bad item fails alone, and follows it to completed", () =>
+    Effect.gen(function* () {
+      const client = yield* HeyGenClient.HeyGenClient
+      const { data } = yield* client.createBatch({
+        video_translations: [
+          { video: { type: "url", url: "https://m.example.com/a.mp4" }, output_languages: ["Spanish", "French"] },
+          { video: { type: "url", url: "https://m.example.com/b.mp4" }, output_languages: ["Klingon"] }
+        ]
+      })
+      let batch = yield* client.getBatch(data.batch_id)
+      assert.strictEqual(batch.data.total_items, 3)
+      for (let i = 0; i < 50 && batch.data.status === "processing"; i++) {
+        yield* Effect.sleep(30)
+        batch = yield* client.getBatch(data.batch_id)
+      }
+      assert.strictEqual(batch.data.status, "completed")
+      assert.deepStrictEqual(
+        batch.data.items.map((i) => i.status),
+        ["completed", "completed", "failed"]
+      )
+    }).pipe(Effect.provide(clientStack))
   )
 })

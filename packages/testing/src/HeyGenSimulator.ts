@@ -348,6 +348,21 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   const windows = new Map<string, Array<number>>()
   const faults: Array<{ fault: Fault; left: number }> = []
   const callbacks: Array<{ url: string; eventType: string; status: number }> = []
+  const endpoints = new Map<
+    string,
+    { id: string; apiKey: string; url: string; events: ReadonlyArray<string> | null; secret: string; createdAt: string }
+  >()
+  const history: Array<{ apiKey: string; event_id: string; event_type: string; event_data: Body; created_at: string }> =
+    []
+  const batches = new Map<
+    string,
+    {
+      apiKey: string
+      title: string | null
+      createdAt: number
+      items: Array<{ item_index: number; video_id?: string; error?: Body }>
+    }
+  >()
   let requests = 0
   let billable = 0
   let replays = 0
@@ -448,7 +463,8 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
 
   /** Schedules the completion callback of a job, signed like HeyGen's webhooks. */
   const scheduleCallback = (job: SimJob) => {
-    if (job.callbackUrl === undefined || job.stuck) return
+    const hasEndpoint = [...endpoints.values()].some((e) => e.apiKey === job.apiKey)
+    if ((job.callbackUrl === undefined && !hasEndpoint) || job.stuck) return
     const url = job.callbackUrl
     const delay = job.kind === "proofread" ? proofreadMs : queuedMs + (job.failure ? runningMs / 2 : runningMs)
     const deliver = Effect.gen(function* () {
@@ -477,15 +493,32 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
               ...(failed ? { message: job.failure } : { url: fileUrl(`${job.id}/video.mp4`) })
             }
       const body = JSON.stringify({ event_type: eventType, event_data: data })
-      const signature = createHmac("sha256", secret).update(body).digest("hex")
-      const status = yield* Effect.tryPromise(() =>
-        fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json", [signatureHeader]: signature },
-          body
-        }).then((r) => r.status)
-      ).pipe(Effect.orElseSucceed(() => 0))
-      callbacks.push({ url, eventType, status })
+      history.push({
+        apiKey: job.apiKey,
+        event_id: `evt_${randomBytes(8).toString("hex")}`,
+        event_type: eventType,
+        event_data: data,
+        created_at: new Date().toISOString()
+      })
+      // The per-job callback_url (signed with the account's secret) and every registered endpoint
+      // that subscribed to this event type (signed with its own secret).
+      const targets: Array<{ url: string; secret: string }> = url === undefined ? [] : [{ url, secret }]
+      for (const endpoint of endpoints.values()) {
+        if (endpoint.apiKey === job.apiKey && (endpoint.events === null || endpoint.events.includes(eventType))) {
+          targets.push({ url: endpoint.url, secret: endpoint.secret })
+        }
+      }
+      for (const target of targets) {
+        const signature = createHmac("sha256", target.secret).update(body).digest("hex")
+        const status = yield* Effect.tryPromise(() =>
+          fetch(target.url, {
+            method: "POST",
+            headers: { "content-type": "application/json", [signatureHeader]: signature },
+            body
+          }).then((r) => r.status)
+        ).pipe(Effect.orElseSucceed(() => 0))
+        callbacks.push({ url: target.url, eventType, status })
+      }
     })
     background = background.pipe(Effect.andThen(Effect.forkDetach(deliver)))
   }
@@ -1152,6 +1185,171 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     })
   )
 
+  // --- v3 webhook endpoints ------------------------------------------------------------------
+  const endpointView = (e: { id: string; url: string; events: ReadonlyArray<string> | null; createdAt: string }) => ({
+    endpoint_id: e.id,
+    url: e.url,
+    events: e.events,
+    status: "enabled",
+    created_at: e.createdAt
+  })
+
+  const createEndpoint = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body }) =>
+    Effect.gen(function* () {
+      const problem = validate(body, { url: isStr, events: nullable(strArray(0)), entity_id: isStr }, ["url"])
+      if (problem) return v3Error(400, "invalid_parameter", problem.message, problem.param)
+      const b = body as Body
+      // HeyGen probes a new endpoint with OPTIONS and a 1-second timeout (reference §4).
+      const probe = yield* Effect.tryPromise(() =>
+        fetch(String(b.url), { method: "OPTIONS", signal: AbortSignal.timeout(1000) }).then((r) => r.status)
+      ).pipe(Effect.orElseSucceed(() => 0))
+      if (probe < 200 || probe >= 300)
+        return v3Error(
+          400,
+          "invalid_parameter",
+          "The endpoint did not answer the OPTIONS probe with 2xx within 1 second.",
+          "url"
+        )
+      const endpoint = {
+        id: `ep_${randomBytes(6).toString("hex")}`,
+        apiKey,
+        url: String(b.url),
+        events: (b.events as Array<string> | null | undefined) ?? null,
+        secret: `whsec_${randomBytes(16).toString("hex")}`,
+        createdAt: new Date().toISOString()
+      }
+      endpoints.set(endpoint.id, endpoint)
+      return HttpServerResponse.jsonUnsafe({ data: { ...endpointView(endpoint), secret: endpoint.secret } })
+    })
+  )
+
+  const listEndpoints = route({ version: "v3" }, ({ apiKey }) =>
+    ok([...endpoints.values()].filter((e) => e.apiKey === apiKey).map(endpointView), {
+      has_more: false,
+      next_token: null
+    })
+  )
+
+  const deleteEndpoint = route({ version: "v3", idempotent: true }, ({ apiKey, params }) => {
+    const endpoint = params.id === undefined ? undefined : endpoints.get(params.id)
+    if (endpoint === undefined || endpoint.apiKey !== apiKey)
+      return Effect.succeed(v3Error(404, "not_found", "Endpoint not found."))
+    endpoints.delete(endpoint.id)
+    return ok({ endpoint_id: endpoint.id })
+  })
+
+  const rotateSecret = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, params }) => {
+    const endpoint = params.id === undefined ? undefined : endpoints.get(params.id)
+    if (endpoint === undefined || endpoint.apiKey !== apiKey)
+      return Effect.succeed(v3Error(404, "not_found", "Endpoint not found."))
+    // The old secret is invalidated at once.
+    endpoint.secret = `whsec_${randomBytes(16).toString("hex")}`
+    return ok({ endpoint_id: endpoint.id, secret: endpoint.secret })
+  })
+
+  const events = route({ version: "v3" }, ({ apiKey, request }) => {
+    const url = new URL(request.url, "http://x")
+    const type = url.searchParams.get("event_type")
+    const mine = history.filter((e) => e.apiKey === apiKey && (type === null || e.event_type === type))
+    return ok(
+      mine.map(({ apiKey: _, ...e }) => e),
+      { has_more: false, next_token: null }
+    )
+  })
+
+  // --- v3 batches -------------------------------------------------------------------------------
+  const createBatch = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now }) => {
+    const problem = validate(
+      body,
+      {
+        video_translations: (v) => (Array.isArray(v) && v.length > 0 ? undefined : "must be a non-empty array"),
+        title: isStr,
+        callback_url: isStr
+      },
+      ["video_translations"]
+    )
+    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const items = (body as Body).video_translations as Array<unknown>
+    const total = items.reduce<number>(
+      (n, item) =>
+        n +
+        (Array.isArray((item as Body)?.output_languages)
+          ? ((item as Body).output_languages as Array<unknown>).length
+          : 1),
+      0
+    )
+    if (total > 100)
+      return Effect.succeed(
+        v3Error(400, "invalid_parameter", "At most 100 items after fan-out to languages.", "video_translations")
+      )
+    const batch = {
+      apiKey,
+      title: typeof (body as Body).title === "string" ? String((body as Body).title) : null,
+      createdAt: now,
+      items: [] as Array<{ item_index: number; video_id?: string; error?: Body }>
+    }
+    // Items are independent: one bad source does not fail the rest.
+    for (const item of items) {
+      const invalid = validate(item, createTranslationFields, ["video", "output_languages"])
+      const langs = invalid ? [] : ((item as Body).output_languages as Array<string>)
+      const bad = invalid ? undefined : badLanguage(langs)
+      if (invalid || bad !== undefined) {
+        batch.items.push({
+          item_index: batch.items.length,
+          error: { code: "invalid_parameter", message: invalid?.message ?? `Unsupported output language: ${bad}` }
+        })
+        continue
+      }
+      for (const language of langs) {
+        const refused = canStart(apiKey, 1, now, false)
+        if (refused) {
+          batch.items.push({
+            item_index: batch.items.length,
+            error: { code: "rate_limit_exceeded", message: "Too many concurrent jobs" }
+          })
+          continue
+        }
+        const job = create("translation", "v3", apiKey, language, { title: String((item as Body).title ?? "") })
+        batch.items.push({ item_index: batch.items.length, video_id: job.id })
+      }
+    }
+    const id = `batch_${randomBytes(8).toString("hex")}`
+    batches.set(id, batch)
+    return Effect.succeed(HttpServerResponse.jsonUnsafe({ data: { batch_id: id } }, { status: 202 }))
+  })
+
+  const getBatch = route({ version: "v3" }, ({ apiKey, now, params }) => {
+    const batch = params.id === undefined ? undefined : batches.get(params.id)
+    if (batch === undefined || batch.apiKey !== apiKey)
+      return Effect.succeed(v3Error(404, "not_found", "Batch not found."))
+    const word = { pending: "queued", running: "processing", completed: "completed", failed: "failed" } as const
+    const items = batch.items.map((item) => {
+      const job = item.video_id === undefined ? undefined : jobs.get(item.video_id)
+      const status = job === undefined ? "failed" : word[phase(job, now)]
+      return {
+        item_index: item.item_index,
+        status,
+        ...(item.video_id ? { video_id: item.video_id } : {}),
+        ...(item.error ? { error: item.error } : {})
+      }
+    })
+    const counts: Record<string, number> = {}
+    for (const item of items) counts[item.status] = (counts[item.status] ?? 0) + 1
+    const done = items.every((i) => i.status === "completed" || i.status === "failed")
+    const status = !done ? "processing" : items.every((i) => i.status === "failed") ? "failed" : "completed"
+    return ok({
+      batch_id: params.id,
+      status,
+      title: batch.title,
+      created_at: Math.floor(batch.createdAt / 1000),
+      total_items: items.length,
+      counts_by_status: counts,
+      items,
+      has_more: false,
+      next_token: null
+    })
+  })
+
   // --- served files ----------------------------------------------------------------------------
   const files = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -1195,6 +1393,13 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     HttpRouter.add("GET", "/v3/video-translations", listTranslations),
     HttpRouter.add("GET", "/v3/video-translations/languages", languages),
     HttpRouter.add("GET", "/v3/video-translations/statuses", statuses),
+    HttpRouter.add("POST", "/v3/video-translations/batches", createBatch),
+    HttpRouter.add("GET", "/v3/video-translations/batches/:id", getBatch),
+    HttpRouter.add("POST", "/v3/webhooks/endpoints", createEndpoint),
+    HttpRouter.add("GET", "/v3/webhooks/endpoints", listEndpoints),
+    HttpRouter.add("DELETE", "/v3/webhooks/endpoints/:id", deleteEndpoint),
+    HttpRouter.add("POST", "/v3/webhooks/endpoints/:id/rotate-secret", rotateSecret),
+    HttpRouter.add("GET", "/v3/webhooks/events", events),
     HttpRouter.add("GET", "/v3/video-translations/:id", getTranslation),
     HttpRouter.add("PATCH", "/v3/video-translations/:id", updateTitle),
     HttpRouter.add("DELETE", "/v3/video-translations/:id", deleteTranslation),
