@@ -258,3 +258,34 @@ describe("HeyGen provider over loopback", () => {
     }).pipe(Effect.provide(HeyGenSimulator.layer({ apiKeys: ["hg_SECRET_beefcafe_never_print_me"], credits: 0 })))
   )
 })
+
+describe("HeyGen idempotency in flight", () => {
+  it.live("two concurrent submissions with one key: the second meets 409, retries, and gets the same job", () =>
+    Effect.gen(function* () {
+      const client = yield* HeyGenClient.HeyGenClient
+      const sim = yield* HeyGenSimulator.Simulator
+      sim.injectFault({ kind: "latency", ms: 400, method: "POST", pathPrefix: "/v3/video-translations" })
+      const body = {
+        video: { type: "url" as const, url: "https://m.example.com/a.mp4" },
+        output_languages: ["Spanish"]
+      }
+      const [a, b] = yield* Effect.all(
+        [client.createTranslation(body, "order-42"), Effect.delay(client.createTranslation(body, "order-42"), 100)],
+        { concurrency: 2 }
+      )
+      assert.deepStrictEqual(a.data.video_translation_ids, b.data.video_translation_ids)
+      assert.strictEqual(sim.billableSubmissions(), 1)
+      assert.strictEqual(sim.replays(), 1)
+    }).pipe(
+      Effect.provide(
+        Layer.unwrap(
+          Effect.map(HeyGenSimulator.Simulator, (sim) =>
+            HeyGenClient.layer({ apiKey: Redacted.make(sim.apiKey), baseUrl: sim.baseUrl, budget: wide }).pipe(
+              Layer.provide(HeyGenClient.layerRateLimiterMemory)
+            )
+          )
+        ).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.provideMerge(HeyGenSimulator.layer()))
+      )
+    )
+  )
+})
