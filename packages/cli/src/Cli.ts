@@ -1,0 +1,383 @@
+/**
+ * The `polydub` commands. Each follows the same rules: input is checked before any request is
+ * sent (flags, files, languages, SRT), progress goes to stderr and results to stdout, `--json`
+ * prints one Schema-encoded `Job` per line, and the exit code says what happened (0 done, 1 a job
+ * failed, 2 usage, 3 authentication or provider error).
+ */
+import {
+  type Job,
+  JobRef,
+  Jobs,
+  Language,
+  Source,
+  Transcript,
+  type TranslationProviderService,
+  toJson
+} from "@polydub/core"
+import { HeyGen, HeyGenLanguages } from "@polydub/provider-heygen"
+import { VoiceCheap, VoiceCheapLanguages } from "@polydub/provider-voicecheap"
+import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
+import { Console, type Duration, Effect, FileSystem, Option, Path, Schema, Stream } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import { runDemo } from "./Demo.js"
+import { download, JobFailed, line, printJob, table } from "./Output.js"
+import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
+
+// ---------------------------------------------------------------------------------------------
+// Shared flags and input checks
+// ---------------------------------------------------------------------------------------------
+
+const providerFlag = Flag.Literals("provider", providerNames).pipe(
+  Flag.withAlias("p"),
+  Flag.withDescription("Which vendor: heygen or voicecheap"),
+  Flag.withDefault("heygen" as const)
+)
+const jsonFlag = Flag.Boolean("json").pipe(
+  Flag.withDescription("Print each job as one line of JSON"),
+  Flag.withDefault(false)
+)
+
+const parseRefs = (inputs: ReadonlyArray<string>) =>
+  Effect.forEach(inputs, (input) =>
+    JobRef.parse(input).pipe(Effect.mapError((e) => new UsageError({ message: e.message })))
+  ).pipe(
+    Effect.flatMap((refs) => {
+      const bad = refs.find((r) => !(providerNames as ReadonlyArray<string>).includes(r.provider))
+      return bad === undefined
+        ? Effect.succeed(refs)
+        : Effect.fail(
+            new UsageError({
+              message: `unknown provider "${bad.provider}" in ${bad}; known: ${providerNames.join(", ")}`
+            })
+          )
+    })
+  )
+
+const providerOf = (ref: JobRef) => Effect.flatMap(Providers, (p) => p.get(ref.provider as ProviderName))
+
+const sourceOf = Effect.fnUntraced(function* (input: string) {
+  if (/^https?:\/\//i.test(input)) return Source.url(input)
+  const fs = yield* FileSystem.FileSystem
+  const exists = yield* fs.exists(input).pipe(Effect.orElseSucceed(() => false))
+  if (!exists) return yield* new UsageError({ message: `${input}: no such file (give a local file or an http(s) URL)` })
+  return Source.file(input)
+})
+
+const targetsOf = (to: string) => {
+  const targets = to
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+  return targets.length === 0
+    ? Effect.fail(new UsageError({ message: "--to needs at least one language, e.g. --to es,fr-CA" }))
+    : Effect.succeed(targets)
+}
+
+const readTranscript = Effect.fnUntraced(function* (file: string) {
+  const fs = yield* FileSystem.FileSystem
+  const format = Transcript.formatOf(file)
+  if (Option.isNone(format))
+    return yield* new UsageError({ message: `${file}: a transcript file ends in .srt or .vtt` })
+  const text = yield* fs
+    .readFileString(file)
+    .pipe(Effect.mapError((e) => new UsageError({ message: `${file}: ${e.message}` })))
+  return yield* Transcript.parse(text, format.value).pipe(
+    Effect.mapError((e) => new UsageError({ message: `${file}: ${e.message}` }))
+  )
+})
+
+// ---------------------------------------------------------------------------------------------
+// Following jobs and downloading results
+// ---------------------------------------------------------------------------------------------
+
+/** Follows jobs to their resting states, a line per change; on Ctrl-C says how to resume. */
+const follow = (
+  jobs: ReadonlyArray<Job>,
+  options: { readonly json: boolean; readonly interval?: Duration.Input | undefined }
+) =>
+  Effect.gen(function* () {
+    const started = Date.now()
+    const results = yield* Effect.forEach(
+      jobs,
+      (job) =>
+        Effect.flatMap(providerOf(job.ref), (provider) =>
+          Jobs.watchWith(provider, job.ref, options.interval === undefined ? {} : { interval: options.interval }).pipe(
+            Stream.tap((j) =>
+              options.json
+                ? printJob(j, true)
+                : Console.error(`${line(j)}  (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+            ),
+            Stream.runLast,
+            Effect.map(Option.getOrElse(() => job))
+          )
+        ),
+      { concurrency: "unbounded" }
+    )
+    return results
+  }).pipe(
+    Effect.onInterrupt(() =>
+      Console.error(
+        `\nStopped watching. The jobs keep running at the vendor; resume with:\n  polydub watch ${jobs.map((j) => String(j.ref)).join(" ")}`
+      )
+    )
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------------
+
+const translate = Command.make(
+  "translate",
+  {
+    source: Argument.String("source").pipe(Argument.withDescription("A video URL or a local file")),
+    to: Flag.String("to").pipe(Flag.withDescription("Target languages as BCP-47 tags, comma-separated: es,fr-CA")),
+    provider: providerFlag,
+    review: Flag.Boolean("review").pipe(
+      Flag.withDescription("Stop for subtitle review before rendering"),
+      Flag.withDefault(false)
+    ),
+    captions: Flag.Boolean("captions").pipe(
+      Flag.withDescription("Also produce caption files"),
+      Flag.withDefault(false)
+    ),
+    audioOnly: Flag.Boolean("audio-only").pipe(
+      Flag.withDescription("Translate the voice track only"),
+      Flag.withDefault(false)
+    ),
+    title: Flag.String("title").pipe(Flag.withDescription("A title for the jobs"), Flag.optional),
+    wait: Flag.Boolean("wait").pipe(Flag.withDescription("Follow the jobs until they settle"), Flag.withDefault(false)),
+    download: Flag.String("download").pipe(
+      Flag.withDescription("Download results into this folder (implies --wait)"),
+      Flag.optional
+    ),
+    json: jsonFlag
+  },
+  Effect.fn(function* (input) {
+    const targets = yield* targetsOf(input.to)
+    const source = yield* sourceOf(input.source)
+    const provider = yield* (yield* Providers).get(input.provider)
+    const jobs = yield* provider.submit({
+      source,
+      targets,
+      review: input.review,
+      captions: input.captions,
+      audioOnly: input.audioOnly,
+      ...(Option.isSome(input.title) ? { title: input.title.value } : {})
+    })
+    for (const job of jobs) yield* printJob(job, input.json)
+    if (!input.wait && Option.isNone(input.download)) return
+    const settled = yield* follow(jobs, { json: input.json })
+    if (Option.isSome(input.download)) {
+      for (const job of settled) if (job.state._tag === "Succeeded") yield* download(job, input.download.value)
+    }
+    if (!input.json) for (const job of settled) yield* Console.log(line(job))
+    const failed = settled.filter((j) => j.state._tag === "Failed")
+    if (failed.length > 0) return yield* new JobFailed({ message: `${failed.length} job(s) failed` })
+  })
+).pipe(Command.withDescription("Translate a video into one or more languages"))
+
+const status = Command.make(
+  "status",
+  {
+    refs: Argument.String("ref").pipe(
+      Argument.withDescription("Job references, provider:kind:id"),
+      Argument.atLeast(1)
+    ),
+    json: jsonFlag
+  },
+  Effect.fn(function* ({ json, refs }) {
+    const parsed = yield* parseRefs(refs)
+    const jobs: Array<Job> = []
+    for (const ref of parsed) {
+      const job = yield* Effect.flatMap(providerOf(ref), (p) => p.get(ref))
+      jobs.push(job)
+      yield* printJob(job, json)
+    }
+    if (jobs.some((j) => j.state._tag === "Failed")) return yield* new JobFailed({ message: "a job failed" })
+  })
+).pipe(Command.withDescription("Print the current state of jobs"))
+
+const watch = Command.make(
+  "watch",
+  {
+    refs: Argument.String("ref").pipe(
+      Argument.withDescription("Job references, provider:kind:id"),
+      Argument.atLeast(1)
+    ),
+    json: jsonFlag
+  },
+  Effect.fn(function* ({ json, refs }) {
+    const parsed = yield* parseRefs(refs)
+    const first = yield* Effect.forEach(parsed, (ref) => Effect.flatMap(providerOf(ref), (p) => p.get(ref)))
+    const settled = yield* follow(first, { json })
+    if (!json) for (const job of settled) yield* Console.log(line(job))
+    if (settled.some((j) => j.state._tag === "Failed")) return yield* new JobFailed({ message: "a job failed" })
+  })
+).pipe(Command.withDescription("Follow jobs until they settle, a line per change"))
+
+const transcriptGet = Command.make(
+  "get",
+  {
+    ref: Argument.String("ref"),
+    output: Flag.String("output").pipe(
+      Flag.withAlias("o"),
+      Flag.withDescription("Write to this .srt or .vtt file"),
+      Flag.optional
+    )
+  },
+  Effect.fn(function* ({ output, ref }) {
+    const [parsed] = yield* parseRefs([ref])
+    const format = Option.isSome(output) ? Transcript.formatOf(output.value) : Option.some<Transcript.Format>("srt")
+    if (Option.isNone(format))
+      return yield* new UsageError({ message: `${Option.getOrElse(output, () => "")}: use a .srt or .vtt file name` })
+    const transcript = yield* Effect.flatMap(providerOf(parsed!), (p) => p.transcript(parsed!))
+    const text = Transcript.print(transcript, format.value)
+    if (Option.isNone(output)) return yield* Console.log(text)
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.writeFileString(output.value, text).pipe(Effect.mapError((e) => new UsageError({ message: e.message })))
+    yield* Console.error(`saved ${output.value} (${transcript.cues.length} cues)`)
+  })
+).pipe(Command.withDescription("Fetch the editable transcript of a job awaiting review"))
+
+const transcriptPut = Command.make(
+  "put",
+  { ref: Argument.String("ref"), file: Argument.String("file") },
+  Effect.fn(function* ({ file, ref }) {
+    const [parsed] = yield* parseRefs([ref])
+    const transcript = yield* readTranscript(file)
+    yield* Effect.flatMap(providerOf(parsed!), (p) => p.reviseTranscript(parsed!, transcript))
+    yield* Console.error(`revised ${parsed} with ${transcript.cues.length} cues from ${file}`)
+  })
+).pipe(Command.withDescription("Replace the transcript of a job awaiting review"))
+
+const transcript = Command.make("transcript").pipe(
+  Command.withSubcommands([transcriptGet, transcriptPut]),
+  Command.withDescription("Read or revise a review job's subtitles")
+)
+
+const approve = Command.make(
+  "approve",
+  {
+    ref: Argument.String("ref"),
+    captions: Flag.Boolean("captions").pipe(Flag.withDefault(false)),
+    audioOnly: Flag.Boolean("audio-only").pipe(Flag.withDefault(false)),
+    json: jsonFlag
+  },
+  Effect.fn(function* ({ audioOnly, captions, json, ref }) {
+    const [parsed] = yield* parseRefs([ref])
+    const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.approve(parsed!, { captions, audioOnly }))
+    yield* printJob(job, json)
+  })
+).pipe(Command.withDescription("Render a reviewed job; prints the rendering job"))
+
+const downloadCommand = Command.make(
+  "download",
+  { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")) },
+  Effect.fn(function* ({ ref, to }) {
+    const [parsed] = yield* parseRefs([ref])
+    const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.get(parsed!))
+    const files = yield* download(job, to)
+    for (const file of files) yield* Console.log(file)
+  })
+).pipe(Command.withDescription("Download a succeeded job's files"))
+
+const staticProviders: Record<
+  ProviderName,
+  {
+    readonly capabilities: TranslationProviderService["capabilities"]
+    readonly languages: ReadonlyArray<Language.LanguageEntry>
+  }
+> = {
+  heygen: { capabilities: HeyGen.capabilitiesV3, languages: HeyGenLanguages.table.entries },
+  voicecheap: { capabilities: VoiceCheap.capabilities, languages: VoiceCheapLanguages.table.entries }
+}
+
+const languages = Command.make(
+  "languages",
+  { provider: providerFlag },
+  Effect.fn(function* ({ provider }) {
+    const entries = staticProviders[provider].languages
+    yield* Console.log(
+      table([["tag", "name", "language"], ...entries.map((e) => [e.tag, e.name, Language.displayName(e.tag)])])
+    )
+  })
+).pipe(Command.withDescription("List a provider's target languages: BCP-47 tag and the vendor's name"))
+
+const yes = (b: boolean) => (b ? "yes" : "—")
+
+const providers = Command.make(
+  "providers",
+  {},
+  Effect.fn(function* () {
+    const h = staticProviders.heygen.capabilities
+    const v = staticProviders.voicecheap.capabilities
+    yield* Console.log(
+      table([
+        ["capability", "heygen", "voicecheap"],
+        ["review step", yes(h.review), yes(v.review)],
+        ["URL input", h.urlInput, v.urlInput],
+        ["file input", yes(h.fileInput), yes(v.fileInput)],
+        ["targets per request", String(h.targetsPerRequest), String(v.targetsPerRequest)],
+        ["captions", yes(h.captions), yes(v.captions)],
+        ["audio only", yes(h.audioOnly), yes(v.audioOnly)],
+        ["lip sync", yes(h.lipSync), yes(v.lipSync)],
+        ["webhooks", yes(h.webhooks), yes(v.webhooks)],
+        ["delete", yes(h.remove), yes(v.remove)],
+        ["idempotency keys", yes(h.idempotency), yes(v.idempotency)],
+        ["bulk status", h.bulkStatus ? `${h.bulkStatus}/request` : "—", v.bulkStatus ? `${v.bulkStatus}/request` : "—"],
+        [
+          "languages",
+          String(staticProviders.heygen.languages.length),
+          String(staticProviders.voicecheap.languages.length)
+        ]
+      ])
+    )
+  })
+).pipe(Command.withDescription("Show what each provider can do"))
+
+const simulate = Command.make(
+  "simulate",
+  { port: Flag.Int("port").pipe(Flag.withDescription("HeyGen's port; VoiceCheap's is the next one"), Flag.optional) },
+  Effect.fn(function* ({ port }) {
+    const base = Option.getOrElse(port, () => 0)
+    const heygen = yield* HeyGenSimulator.serve({ ...embeddedTimings.heygen, port: base })
+    const voicecheap = yield* VoiceCheapSimulator.serve({
+      ...embeddedTimings.voicecheap,
+      port: base === 0 ? 0 : base + 1
+    })
+    yield* Console.log(
+      [
+        `HeyGen simulator:     ${heygen.baseUrl}  (key ${heygen.apiKey})`,
+        `VoiceCheap simulator: ${voicecheap.baseUrl}  (key ${voicecheap.apiKey})`,
+        "",
+        "Point polydub (or any client) at them:",
+        `  export HEYGEN_BASE_URL=${heygen.baseUrl} HEYGEN_API_KEY=${heygen.apiKey}`,
+        `  export VOICECHEAP_BASE_URL=${voicecheap.baseUrl} VOICECHEAP_API_KEY=${voicecheap.apiKey}`,
+        "",
+        "These are test keys of the simulators, not vendor keys. Ctrl-C stops them."
+      ].join("\n")
+    )
+    return yield* Effect.never
+  }, Effect.scoped)
+).pipe(Command.withDescription("Serve both simulators on loopback until stopped"))
+
+const demo = Command.make("demo", { out: Flag.String("out").pipe(Flag.withDefault("polydub-demo")) }, ({ out }) =>
+  runDemo(out)
+).pipe(Command.withDescription("The main job end to end on the embedded simulators"))
+
+export const polydub = Command.make("polydub").pipe(
+  Command.withSubcommands([
+    translate,
+    status,
+    watch,
+    transcript,
+    approve,
+    downloadCommand,
+    languages,
+    providers,
+    simulate,
+    demo
+  ]),
+  Command.withDescription("Translate (dub) videos on HeyGen or VoiceCheap — or on the embedded simulators")
+)

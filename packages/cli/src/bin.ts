@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+/** The `polydub` executable. */
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect } from "effect"
+import { run } from "./Main.js"
+
+NodeRuntime.runMain(run(process.argv.slice(2)).pipe(Effect.map((code) => void (process.exitCode = code))), {
+  disableErrorReporting: true
+})

@@ -1,0 +1,170 @@
+// The polydub command, run in-process against the simulators on loopback.
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeHttpClient, NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { run } from "@polydub/cli"
+import { Source, TranslationProvider } from "@polydub/core"
+import { HeyGen } from "@polydub/provider-heygen"
+import { HeyGenSimulator } from "@polydub/testing"
+import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { TestConsole } from "effect/testing"
+
+/** Runs the CLI with an environment; returns the exit code and what it printed. */
+const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function* () {
+    const code = yield* run(args)
+    const out = (yield* TestConsole.logLines).map(String).join("\n")
+    const err = (yield* TestConsole.errorLines).map(String).join("\n")
+    return { code, out, err }
+  }).pipe(Effect.provide(Layer.mergeAll(TestConsole.layer, ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))))
+
+const envOf = (sim: HeyGenSimulator.HeyGenSimulator) => ({ HEYGEN_API_KEY: sim.apiKey, HEYGEN_BASE_URL: sim.baseUrl })
+
+const simulator = HeyGenSimulator.layer({ queuedMs: 30, runningMs: 200, proofreadMs: 150 })
+
+const submitDirect = (sim: HeyGenSimulator.HeyGenSimulator, review = false) =>
+  Effect.gen(function* () {
+    const provider = yield* TranslationProvider
+    return yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"], review })
+  }).pipe(
+    Effect.provide(
+      HeyGen.layer({ apiKey: Redacted.make(sim.apiKey), baseUrl: sim.baseUrl }).pipe(
+        Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer])
+      )
+    )
+  )
+
+describe("polydub CLI", () => {
+  it.live("status --json against a vendor base URL prints the unified state as Schema-encoded JSON", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const [job] = yield* submitDirect(sim)
+      const { code, err, out } = yield* cli(["status", "--json", String(job!.ref)], envOf(sim))
+      assert.strictEqual(code, 0, err)
+      const printed = JSON.parse(out)
+      assert.strictEqual(printed.ref, String(job!.ref))
+      assert.include(["Queued", "Running"], printed.state._tag)
+      assert.strictEqual(printed.language, "es")
+      assert.notInclude(err, "embedded", "a configured vendor must not be replaced by the simulator")
+    }).pipe(Effect.provide(simulator))
+  )
+
+  it.live(
+    "usage errors exit 2 before any request: bad refs, missing files, unknown languages, malformed SRT, bad flags",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* HeyGenSimulator.Simulator
+        const env = envOf(sim)
+        const dir = mkdtempSync(join(tmpdir(), "polydub-cli-"))
+        const bad = join(dir, "bad.srt")
+        writeFileSync(bad, "1\n00:00:01,000 -> 00:00:02,000\nhola\n")
+        const cases: Array<[ReadonlyArray<string>, string]> = [
+          [["status", "not-a-ref"], "not a job reference"],
+          [["translate", join(dir, "missing.mp4"), "--to", "es"], "no such file"],
+          [["translate", "https://media.example.com/a.mp4", "--to", "es-AQ"], "did you mean"],
+          [["transcript", "put", "heygen:review:abc-es", bad], "line 2"],
+          [["translate", "https://media.example.com/a.mp4", "--to", "es", "--nope"], ""]
+        ]
+        for (const [args, expected] of cases) {
+          const { code, err } = yield* cli(args, env)
+          assert.strictEqual(code, 2, `${args.join(" ")}: ${err}`)
+          if (expected !== "") assert.include(err, expected)
+        }
+        assert.strictEqual(sim.requests(), 0, "a usage error sent a request")
+      }).pipe(Effect.provide(simulator))
+  )
+
+  it.live("an authentication error exits 3 and says what to do, without printing the key", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const { code, err } = yield* cli(["status", "heygen:translation:abc-es"], {
+        HEYGEN_API_KEY: "hg_wrong_SECRET_key",
+        HEYGEN_BASE_URL: sim.baseUrl
+      })
+      assert.strictEqual(code, 3)
+      assert.include(err, "check the API key")
+      assert.notInclude(err, "hg_wrong_SECRET_key")
+    }).pipe(Effect.provide(simulator))
+  )
+
+  it.live("translate --wait exits 1 when a job fails", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      sim.failNext("Failed to download video from url, please check the url is valid or the video is public")
+      const { code, out } = yield* cli(
+        ["translate", "https://media.example.com/a.mp4", "--to", "es", "--wait"],
+        envOf(sim)
+      )
+      assert.strictEqual(code, 1)
+      assert.include(out, "Failed: failed: Failed to download video")
+    }).pipe(Effect.provide(simulator))
+  )
+
+  it.live(
+    "the review flow by hand: translate --review --wait, transcript get, edit, put, approve, watch, download",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* HeyGenSimulator.Simulator
+        const env = envOf(sim)
+        const dir = mkdtempSync(join(tmpdir(), "polydub-cli-"))
+        const submitted = yield* cli(
+          ["translate", "https://media.example.com/a.mp4", "--to", "fr-CA", "--review", "--wait", "--json"],
+          env
+        )
+        assert.strictEqual(submitted.code, 0, submitted.err)
+        const lines = submitted.out.split("\n").map((l) => JSON.parse(l))
+        const ref = lines[0].ref as string
+        assert.match(ref, /^heygen:review:/)
+        assert.strictEqual(lines.at(-1).state._tag, "AwaitingReview")
+        const srt = join(dir, "fr.srt")
+        assert.strictEqual((yield* cli(["transcript", "get", ref, "-o", srt], env)).code, 0)
+        writeFileSync(
+          srt,
+          readFileSync(srt, "utf8").replace("Welcome to the quarterly update.", "Bienvenue à la mise à jour du T3.")
+        )
+        assert.strictEqual((yield* cli(["transcript", "put", ref, srt], env)).code, 0)
+        assert.include(sim.proofreadSrt(ref.split(":")[2]!) ?? "", "Bienvenue à la mise à jour du T3.")
+        const approved = yield* cli(["approve", ref, "--captions", "--json"], env)
+        const rendering = JSON.parse(approved.out).ref as string
+        assert.match(rendering, /^heygen:translation:/)
+        const watched = yield* cli(["watch", rendering], env)
+        assert.strictEqual(watched.code, 0, watched.err)
+        assert.include(watched.out, "Succeeded")
+        const downloaded = yield* cli(["download", rendering, "--to", join(dir, "out")], env)
+        assert.strictEqual(downloaded.code, 0, downloaded.err)
+        const files = readdirSync(join(dir, "out"))
+        assert.deepStrictEqual(files.map((f) => f.split(".").slice(1).join(".")).sort(), ["mp3", "mp4", "srt", "vtt"])
+      }).pipe(Effect.provide(simulator))
+  )
+
+  it.live("languages and providers print their tables without any request", () =>
+    Effect.gen(function* () {
+      const languages = yield* cli(["languages", "--provider", "voicecheap"])
+      assert.strictEqual(languages.code, 0)
+      assert.match(languages.out, /pt-BR\s+brazilian portuguese/)
+      const providers = yield* cli(["providers"])
+      assert.match(providers.out, /review step\s+yes\s+—/)
+      assert.strictEqual(languages.err + providers.err, "")
+    })
+  )
+
+  it.live(
+    "demo runs the main job on the embedded simulators and saves every job's files",
+    () =>
+      Effect.gen(function* () {
+        const out = join(mkdtempSync(join(tmpdir(), "polydub-demo-")), "files")
+        const { code, err, out: printed } = yield* cli(["demo", "--out", out])
+        assert.strictEqual(code, 0, err)
+        assert.include(err, "embedded simulators")
+        const rows = printed.split("\n").filter((l) => /^(heygen|voicecheap)\s+(es|fr-CA)\s/.test(l))
+        assert.strictEqual(rows.length, 4, printed)
+        for (const row of rows) assert.include(row, "Succeeded")
+        assert.isTrue(existsSync(out))
+        assert.strictEqual(readdirSync(out).length, 12)
+      }),
+    60_000
+  )
+})
