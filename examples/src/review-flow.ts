@@ -7,6 +7,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { type Job, Jobs, Source, Transcript, TranslationProvider } from "@polydub/core"
 import { TestProvider } from "@polydub/testing"
 import { Console, Duration, Effect, Schema, Stream } from "effect"
+import { isMain } from "./isMain.js"
 
 class DemoFailed extends Schema.TaggedError<DemoFailed>()("DemoFailed", { message: Schema.String }) {}
 
@@ -68,13 +69,15 @@ const program = Effect.gen(function* () {
   yield* say("both languages Succeeded")
 })
 
-program.pipe(
+/** The demo with its provider: `TestProvider` in HeyGen's shape, with short scripted durations. */
+export const main = program.pipe(
   Effect.provide(
     TestProvider.layer({
       preset: "heygen",
       id: "heygen",
       script: () => ({ queuedFor: "300 millis", reviewFor: "1 second", runningFor: "2 seconds" })
     })
-  ),
-  NodeRuntime.runMain
+  )
 )
+
+if (isMain(import.meta.url)) NodeRuntime.runMain(main)

@@ -1,0 +1,37 @@
+// Every example program runs here, so a broken example fails CI.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { main as reviewFlow } from "../src/review-flow.js"
+import { main as swapProviders } from "../src/swap-providers.js"
+import { main as webhookRoute } from "../src/webhook-route.js"
+
+describe("examples", () => {
+  it.live("review-flow: both languages reviewed and rendered on TestProvider", () => reviewFlow, 20_000)
+
+  it.live(
+    "swap-providers: the same flow succeeds on HeyGen and on VoiceCheap",
+    () =>
+      swapProviders.pipe(
+        Effect.map((jobs) => {
+          assert.deepStrictEqual(
+            jobs.map((j) => `${j.ref.provider}:${j.language}:${j.state._tag}`),
+            ["heygen:es:Succeeded", "heygen:de:Succeeded", "voicecheap:es:Succeeded", "voicecheap:de:Succeeded"]
+          )
+        })
+      ),
+    20_000
+  )
+
+  it.live(
+    "webhook-route: HeyGen's signed callback reaches the application's route",
+    () =>
+      webhookRoute.pipe(
+        Effect.map((updates) => {
+          assert.strictEqual(updates.length, 1)
+          assert.strictEqual(updates[0]!.state._tag, "Succeeded")
+          assert.strictEqual(updates[0]!.callbackId, "keynote-ja")
+        })
+      ),
+    20_000
+  )
+})
