@@ -12,12 +12,14 @@ describe("examples", () => {
     "swap-providers: the same flow succeeds on HeyGen and on VoiceCheap",
     () =>
       swapProviders.pipe(
-        Effect.map((jobs) => {
-          assert.deepStrictEqual(
-            jobs.map((j) => `${j.ref.provider}:${j.language}:${j.state._tag}`),
-            ["heygen:es:Succeeded", "heygen:de:Succeeded", "voicecheap:es:Succeeded", "voicecheap:de:Succeeded"]
-          )
-        })
+        Effect.tap((jobs) =>
+          Effect.sync(() => {
+            assert.deepStrictEqual(
+              jobs.map((j) => `${j.ref.provider}:${j.language}:${j.state._tag}`),
+              ["heygen:es:Succeeded", "heygen:de:Succeeded", "voicecheap:es:Succeeded", "voicecheap:de:Succeeded"]
+            )
+          })
+        )
       ),
     20_000
   )
@@ -26,11 +28,13 @@ describe("examples", () => {
     "webhook-route: HeyGen's signed callback reaches the application's route",
     () =>
       webhookRoute.pipe(
-        Effect.map((updates) => {
-          assert.strictEqual(updates.length, 1)
-          assert.strictEqual(updates[0]!.state._tag, "Succeeded")
-          assert.strictEqual(updates[0]!.callbackId, "keynote-ja")
-        })
+        Effect.tap((updates) =>
+          Effect.sync(() => {
+            assert.strictEqual(updates.length, 1)
+            assert.strictEqual(updates[0]!.state._tag, "Succeeded")
+            assert.strictEqual(updates[0]!.callbackId, "keynote-ja")
+          })
+        )
       ),
     20_000
   )

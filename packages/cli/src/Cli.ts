@@ -4,22 +4,12 @@
  * prints one Schema-encoded `Job` per line, and the exit code says what happened (0 done, 1 a job
  * failed, 2 usage, 3 authentication or provider error).
  */
-import {
-  type Job,
-  JobRef,
-  Jobs,
-  Language,
-  Source,
-  Transcript,
-  type TranslationProviderService,
-  toJson
-} from "@polydub/core"
+import { type Job, JobRef, Jobs, Language, Source, Transcript, type TranslationProviderService } from "@polydub/core"
 import { HeyGen, HeyGenLanguages } from "@polydub/provider-heygen"
 import { VoiceCheap, VoiceCheapLanguages } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
-import { Console, type Duration, Effect, FileSystem, Option, Path, Schema, Stream } from "effect"
+import { Console, type Duration, Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { HttpClient, HttpClientRequest } from "effect/http"
 import { runDemo } from "./Demo.js"
 import { download, JobFailed, line, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
