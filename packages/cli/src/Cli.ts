@@ -88,16 +88,36 @@ const follow = (
 ) =>
   Effect.gen(function* () {
     const started = Date.now()
+    // The embedded simulators finish in seconds; the vendors' advised polling (HeyGen: 30 s) is for real jobs.
+    const providers = yield* Providers
+    const interval =
+      options.interval ??
+      (jobs.some((j) => providers.simulated(j.ref.provider as ProviderName)) ? "500 millis" : undefined)
+    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`
+    // On a terminal: one live line per job, redrawn in place. Elsewhere: a line per change.
+    const live = !options.json && process.stderr.isTTY === true
+    const current = jobs.map((job) => `${line(job)}  (${elapsed()})`)
+    let drawn = 0
+    const redraw = Effect.sync(() => {
+      if (drawn > 0) process.stderr.write(`\x1b[${drawn}A`)
+      for (const text of current) process.stderr.write(`\x1b[2K${text}\n`)
+      drawn = current.length
+    })
+    const report = (index: number, j: Job) =>
+      options.json
+        ? printJob(j, true)
+        : live
+          ? Effect.suspend(() => {
+              current[index] = `${line(j)}  (${elapsed()})`
+              return redraw
+            })
+          : Console.error(`${line(j)}  (${elapsed()})`)
     const results = yield* Effect.forEach(
       jobs,
-      (job) =>
+      (job, index) =>
         Effect.flatMap(providerOf(job.ref), (provider) =>
-          Jobs.watchWith(provider, job.ref, options.interval === undefined ? {} : { interval: options.interval }).pipe(
-            Stream.tap((j) =>
-              options.json
-                ? printJob(j, true)
-                : Console.error(`${line(j)}  (${((Date.now() - started) / 1000).toFixed(1)} s)`)
-            ),
+          Jobs.watchWith(provider, job.ref, interval === undefined ? {} : { interval }).pipe(
+            Stream.tap((j) => report(index, j)),
             Stream.runLast,
             Effect.map(Option.getOrElse(() => job))
           )

@@ -83,8 +83,19 @@ export const download = Effect.fnUntraced(function* (job: Job, dir: string) {
     }
     const expected = Number(response.headers["content-length"] ?? Number.NaN)
     let written = 0
+    let lastReport = Date.now()
+    const progress = (bytes: number) => {
+      written += bytes
+      // Long downloads report progress on a terminal about once a second.
+      if (process.stderr.isTTY !== true || Date.now() - lastReport < 1000) return
+      lastReport = Date.now()
+      const of = Number.isFinite(expected)
+        ? ` of ${(expected / 1048576).toFixed(1)} MB (${Math.floor((written / expected) * 100)}%)`
+        : ""
+      process.stderr.write(`\x1b[2K  downloading ${target}: ${(written / 1048576).toFixed(1)} MB${of}\r`)
+    }
     yield* response.stream.pipe(
-      Stream.tap((chunk) => Effect.sync(() => void (written += chunk.byteLength))),
+      Stream.tap((chunk) => Effect.sync(() => progress(chunk.byteLength))),
       Stream.run(fs.sink(target)),
       Effect.mapError((e) => new UsageError({ message: `writing ${target}: ${e.message}` }))
     )

@@ -78,30 +78,36 @@ export const build = Effect.fnUntraced(function* (name: ProviderName, overrides:
     }
   }
   const context = yield* Layer.buildWithScope(layer, scope)
-  return Context.get(context, TranslationProvider)
+  return { provider: Context.get(context, TranslationProvider), simulated: Option.isNone(key) }
 })
 
 /** Providers built on first use, once per command. */
 export class Providers extends Context.Service<
   Providers,
-  { readonly get: (name: ProviderName) => Effect.Effect<TranslationProviderService, UsageError | Config.ConfigError> }
+  {
+    readonly get: (name: ProviderName) => Effect.Effect<TranslationProviderService, UsageError | Config.ConfigError>
+    /** Whether a provider already built runs on its embedded simulator. */
+    readonly simulated: (name: ProviderName) => boolean
+  }
 >()("@polydub/cli/Providers") {
   static layer = (overrides: Overrides = {}) =>
     Layer.effect(
       Providers,
       Effect.gen(function* () {
         const scope = yield* Scope.Scope
-        const built = new Map<ProviderName, TranslationProviderService>()
+        const built = new Map<ProviderName, { provider: TranslationProviderService; simulated: boolean }>()
         return {
           get: (name: ProviderName) =>
             Effect.suspend(() => {
               const cached = built.get(name)
-              if (cached !== undefined) return Effect.succeed(cached)
+              if (cached !== undefined) return Effect.succeed(cached.provider)
               return build(name, overrides).pipe(
                 Scope.provide(scope),
-                Effect.tap((p) => Effect.sync(() => built.set(name, p)))
+                Effect.tap((b) => Effect.sync(() => built.set(name, b))),
+                Effect.map((b) => b.provider)
               )
-            })
+            }),
+          simulated: (name: ProviderName) => built.get(name)?.simulated === true
         }
       })
     )
