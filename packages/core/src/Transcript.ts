@@ -1,27 +1,44 @@
 /**
- * Transcripts: the editable subtitles of a job awaiting review. Vendors exchange them as SRT
- * (HeyGen's proofreads) or WebVTT; both parse into the same cues and print canonically, so
- * `parse(print(t))` gives back `t`. Malformed input fails with the line number and what was
- * expected, never with a half-read transcript.
+ * Transcripts: the editable subtitles of a job awaiting review. Vendors exchange them as SRT (HeyGen's
+ * proofreads) or WebVTT; both read into the same cues and print canonically, so reading what was printed
+ * gives back the same transcript. Malformed input fails with the line number and what was expected there,
+ * never with a half-read transcript.
  */
 import { Effect, Option, Schema } from "effect"
 
+export type Format = "srt" | "vtt"
+
+const splitLines = (text: string): Array<string> => text.split(/\r\n|\r|\n/)
+const isBlank = (line: string): boolean => line.trim() === ""
+
+// A blank line ends a cue in both formats, so a text holding one could not be written back.
+const CueText = Schema.String.check(
+  Schema.isNonEmpty(),
+  Schema.makeFilter((text: string) => !splitLines(text).some(isBlank) || "a cue's text has no blank line")
+)
+
+const Millis = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
+
 /** One subtitle: its position, when it shows (milliseconds), its text, and who speaks it. */
-export class Cue extends Schema.Class<Cue>("@polydub/core/Cue")({
-  index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-  start: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-  end: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-  text: Schema.String,
-  speaker: Schema.optionalKey(Schema.String)
-}) {}
+export class Cue extends Schema.Class<Cue>("@polydub/core/Cue")(
+  Schema.Struct({
+    index: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+    start: Millis,
+    end: Millis,
+    text: CueText,
+    speaker: Schema.optionalKey(Schema.String)
+  }).check(
+    Schema.makeFilter((cue) => cue.end >= cue.start || { path: ["end"], issue: "a cue ends at or after its start" })
+  )
+) {}
 
 export class Transcript extends Schema.Class<Transcript>("@polydub/core/Transcript")({
   cues: Schema.Array(Cue)
 }) {}
 
-export type Format = "srt" | "vtt"
+const clip = (found: string): string => (found.length > 80 ? `${found.slice(0, 79)}…` : found)
 
-/** Input that is not valid SRT or WebVTT. */
+/** Input that is not valid SRT or WebVTT: where (1-based line), what was expected there, and what was found. */
 export class TranscriptParseError extends Schema.TaggedError<TranscriptParseError>()("TranscriptParseError", {
   format: Schema.Literals(["srt", "vtt"]),
   line: Schema.Int,
@@ -29,78 +46,80 @@ export class TranscriptParseError extends Schema.TaggedError<TranscriptParseErro
   found: Schema.String
 }) {
   override get message(): string {
-    const found = this.found.length > 80 ? `${this.found.slice(0, 77)}...` : this.found
-    return `${this.format.toUpperCase()} line ${this.line}: expected ${this.expected}, found ${JSON.stringify(found)}`
+    const found = this.found === "" ? "nothing" : JSON.stringify(clip(this.found))
+    return `${this.format.toUpperCase()} line ${this.line}: expected ${this.expected}, found ${found}`
   }
 }
 
-const timestamp = /^(?:(\d{1,3}):)?(\d{2}):(\d{2})[,.](\d{3})$/
-
-const parseTime = (s: string, requireHours: boolean): number | undefined => {
-  const m = timestamp.exec(s.trim())
-  if (m === null || (requireHours && m[1] === undefined)) return undefined
-  const [h, min, sec, millis] = [Number(m[1] ?? 0), Number(m[2]), Number(m[3]), Number(m[4])]
-  if (min > 59 || sec > 59) return undefined
-  return ((h * 60 + min) * 60 + sec) * 1000 + millis
+// Input is read as blocks of non-blank lines; `at` is the 0-based line the block starts on.
+interface Block {
+  readonly at: number
+  readonly lines: ReadonlyArray<string>
 }
 
-const printTime = (ms: number, separator: "," | "."): string => {
-  const h = Math.floor(ms / 3_600_000)
-  const m = Math.floor((ms % 3_600_000) / 60_000)
-  const s = Math.floor((ms % 60_000) / 1000)
-  const pad = (n: number, w = 2) => String(n).padStart(w, "0")
-  return `${pad(h)}:${pad(m)}:${pad(s)}${separator}${pad(ms % 1000, 3)}`
-}
-
-const lines = (text: string): Array<string> =>
-  text
-    .replace(/^\uFEFF/, "")
-    .split(/\r\n|\r|\n/)
-    .map((l) => l.replace(/[ \t]+$/, ""))
-
-const timingLine = (format: Format, line: string) => {
-  const arrow = line.indexOf("-->")
-  if (arrow === -1) return undefined
-  const start = parseTime(line.slice(0, arrow), format === "srt")
-  // WebVTT allows cue settings after the end time; they do not survive a round trip.
-  const endPart =
-    line
-      .slice(arrow + 3)
-      .trim()
-      .split(/[ \t]+/)[0] ?? ""
-  const end = parseTime(endPart, format === "srt")
-  if (start === undefined || end === undefined) return undefined
-  return { start, end }
-}
-
-const timingExample: Record<Format, string> = {
-  srt: `a timing line like "00:00:01,000 --> 00:00:02,500"`,
-  vtt: `a timing line like "00:00:01.000 --> 00:00:02.500"`
-}
-
-/** Reads SRT. Indices are kept as written; they must be positive whole numbers. */
-export const parseSrt = Effect.fnUntraced(function* (text: string) {
-  const all = lines(text)
-  const cues: Array<Cue> = []
-  const fail = (line: number, expected: string) =>
-    new TranscriptParseError({ format: "srt", line: line + 1, expected, found: all[line] ?? "end of input" })
-  let i = 0
-  while (i < all.length) {
-    if (all[i]!.trim() === "") {
+const read = (format: Format, text: string) => {
+  const lines = splitLines(text.replace(/^\uFEFF/, "")).map((line) => line.trimEnd())
+  const blocks: Array<Block> = []
+  for (let i = 0; i < lines.length; ) {
+    if (isBlank(lines[i] ?? "")) {
       i++
       continue
     }
-    const indexLine = all[i]!.trim()
-    if (!/^\d{1,9}$/.test(indexLine) || Number(indexLine) < 1) return yield* fail(i, "a cue number (1, 2, 3…)")
-    const timing = i + 1 < all.length ? timingLine("srt", all[i + 1]!) : undefined
-    if (timing === undefined) return yield* fail(i + 1, timingExample.srt)
-    if (timing.end < timing.start) return yield* fail(i + 1, "an end time not before the start time")
-    let j = i + 2
-    const body: Array<string> = []
-    while (j < all.length && all[j]!.trim() !== "") body.push(all[j++]!)
-    if (body.length === 0) return yield* fail(i + 2, "the cue's text")
-    cues.push(new Cue({ index: Number(indexLine), start: timing.start, end: timing.end, text: body.join("\n") }))
-    i = j
+    const at = i
+    while (i < lines.length && !isBlank(lines[i] ?? "")) i++
+    blocks.push({ at, lines: lines.slice(at, i) })
+  }
+  const fail = (at: number, expected: string) =>
+    new TranscriptParseError({ format, line: at + 1, expected, found: clip(lines[at] ?? "") })
+  return { lines, blocks, fail }
+}
+
+const clocks: Record<Format, RegExp> = {
+  srt: /^(\d{1,5}):(\d{2}):(\d{2})[,.](\d{3})$/,
+  vtt: /^(?:(\d{1,5}):)?(\d{2}):(\d{2})\.(\d{3})$/
+}
+
+const timingExpected: Record<Format, string> = {
+  srt: `a timing line "00:00:01,000 --> 00:00:02,000"`,
+  vtt: `a timing line "00:00:01.000 --> 00:00:02.000"`
+}
+
+const millis = (format: Format, clock: string): number | undefined => {
+  const m = clocks[format].exec(clock)
+  if (m === null) return undefined
+  const [h, min, s, ms] = [Number(m[1] ?? 0), Number(m[2]), Number(m[3]), Number(m[4])]
+  return min < 60 && s < 60 ? ((h * 60 + min) * 60 + s) * 1000 + ms : undefined
+}
+
+// Anything after the end time (WebVTT cue settings, SRT coordinates) is ignored: it has no place in a Cue.
+const timing = (format: Format, line: string | undefined) => {
+  const m = /^(\S+?)[ \t]*-->[ \t]*(\S+)(?:[ \t].*)?$/.exec(line?.trim() ?? "")
+  const start = m === null ? undefined : millis(format, m[1] ?? "")
+  const end = m === null ? undefined : millis(format, m[2] ?? "")
+  return start === undefined || end === undefined ? undefined : { start, end }
+}
+
+const printClock = (ms: number, separator: "," | "."): string => {
+  const pad = (n: number, width = 2) => String(n).padStart(width, "0")
+  const h = Math.floor(ms / 3_600_000)
+  return `${pad(h)}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${pad(ms % 1000, 3)}`
+}
+
+/** Reads SRT. Indices are kept as written and must be positive whole numbers; SRT has no speakers. */
+export const parseSrt = Effect.fnUntraced(function* (text: string): Effect.fn.Return<Transcript, TranscriptParseError> {
+  const { blocks, fail } = read("srt", text)
+  const cues: Array<Cue> = []
+  for (const { at, lines } of blocks) {
+    const written = lines[0]?.trim() ?? ""
+    const index = Number(written)
+    if (!/^\d+$/.test(written) || !Number.isSafeInteger(index) || index < 1) {
+      return yield* fail(at, "a cue number (a positive whole number)")
+    }
+    const time = timing("srt", lines[1])
+    if (time === undefined) return yield* fail(at + 1, timingExpected.srt)
+    if (time.end < time.start) return yield* fail(at + 1, "an end time at or after the start time")
+    if (lines.length < 3) return yield* fail(at + 2, "the cue's text")
+    cues.push(new Cue({ index, start: time.start, end: time.end, text: lines.slice(2).join("\n") }))
   }
   return new Transcript({ cues })
 })
@@ -108,72 +127,69 @@ export const parseSrt = Effect.fnUntraced(function* (text: string) {
 /** Writes canonical SRT. Speakers have no place in SRT and are dropped. */
 export const printSrt = (transcript: Transcript): string =>
   transcript.cues
-    .map((c) => `${c.index}\n${printTime(c.start, ",")} --> ${printTime(c.end, ",")}\n${c.text}\n`)
-    .join("\n")
+    .map((c) => `${c.index}\n${printClock(c.start, ",")} --> ${printClock(c.end, ",")}\n${c.text}\n\n`)
+    .join("")
 
-const voice = /^<v(?:\.[^\s>]+)*[ \t]+([^>]+)>/
+const voice = /^<v(?:\.[^\s.>]+)*[ \t]+([^\s>](?:[^>\n]*[^\s>])?)>/
+const unescapeMarkup = (s: string): string =>
+  s.replace(/&(amp|lt|gt);/g, (_, name: string) => (name === "amp" ? "&" : name === "lt" ? "<" : ">"))
 
-/** Reads WebVTT. Cue identifiers, settings and NOTE/STYLE/REGION blocks are skipped; cues are numbered 1…n. */
-export const parseVtt = Effect.fnUntraced(function* (text: string) {
-  const all = lines(text)
-  const fail = (line: number, expected: string) =>
-    new TranscriptParseError({ format: "vtt", line: line + 1, expected, found: all[line] ?? "end of input" })
-  if (!/^WEBVTT(?:$|[ \t])/.test(all[0] ?? "")) return yield* fail(0, `"WEBVTT" on the first line`)
-  let i = 1
-  while (i < all.length && all[i]!.trim() !== "") i++ // header lines
+// WebVTT text is markup: `&` must be escaped, and text that would read as a voice span is escaped so that
+// it stays text. Other tags (`<i>`, `<b>`) are kept as written.
+const escapeText = (text: string): string =>
+  text.replace(/&|^<v|<\/v>$/g, (m) => (m === "&" ? "&amp;" : `&lt;${m.slice(1)}`))
+const escapeSpeaker = (speaker: string): string => speaker.replace(/&/g, "&amp;").replace(/>/g, "&gt;")
+
+/**
+ * Reads WebVTT. Header text, cue identifiers, cue settings and NOTE/STYLE/REGION blocks are skipped; cues
+ * are numbered 1…n; a leading `<v Name>` voice tag becomes the cue's speaker.
+ */
+export const parseVtt = Effect.fnUntraced(function* (text: string): Effect.fn.Return<Transcript, TranscriptParseError> {
+  const { lines: all, blocks, fail } = read("vtt", text)
+  const header = blocks[0]
+  if (header === undefined || header.at !== 0 || !/^WEBVTT(?:[ \t]|$)/.test(all[0] ?? "")) {
+    return yield* fail(0, `"WEBVTT" on the first line`)
+  }
+  const stray = header.lines.findIndex((line) => line.includes("-->"))
+  if (stray !== -1) return yield* fail(stray, "a blank line between the WEBVTT header and the first cue")
   const cues: Array<Cue> = []
-  while (i < all.length) {
-    if (all[i]!.trim() === "") {
-      i++
-      continue
-    }
-    if (/^(NOTE|STYLE|REGION)(?:$|[ \t])/.test(all[i]!)) {
-      while (i < all.length && all[i]!.trim() !== "") i++
-      continue
-    }
-    let t = i
-    if (!all[i]!.includes("-->")) t = i + 1 // an identifier line
-    const timing = t < all.length ? timingLine("vtt", all[t]!) : undefined
-    if (timing === undefined) return yield* fail(t < all.length ? t : i, timingExample.vtt)
-    if (timing.end < timing.start) return yield* fail(t, "an end time not before the start time")
-    let j = t + 1
-    const body: Array<string> = []
-    while (j < all.length && all[j]!.trim() !== "") body.push(all[j++]!)
-    if (body.length === 0) return yield* fail(t + 1, "the cue's text")
-    let cueText = body.join("\n")
-    const speaker = voice.exec(cueText)
-    const fields = { index: cues.length + 1, start: timing.start, end: timing.end }
-    if (speaker !== null) {
-      cueText = cueText.slice(speaker[0].length)
-      cues.push(new Cue({ ...fields, text: cueText, speaker: speaker[1]!.trim() }))
-    } else {
-      cues.push(new Cue({ ...fields, text: cueText }))
-    }
-    i = j
+  for (const { at, lines } of blocks.slice(1)) {
+    if (/^(?:NOTE|STYLE|REGION)(?:[ \t]|$)/.test(lines[0] ?? "")) continue
+    const t = lines[0]?.includes("-->") ? 0 : 1 // otherwise the first line is the cue's identifier
+    const time = timing("vtt", lines[t])
+    if (time === undefined) return yield* fail(at + t, timingExpected.vtt)
+    if (time.end < time.start) return yield* fail(at + t, "an end time at or after the start time")
+    const raw = lines.slice(t + 1).join("\n")
+    const v = voice.exec(raw)
+    // After a voice tag the text may start on the next line, and may close the span with `</v>`.
+    const body = v === null ? raw : raw.slice(v[0].length).replace(/^\s+|\s*<\/v>$/g, "")
+    if (body === "") return yield* fail(at + t + 1, "the cue's text")
+    const cue = { index: cues.length + 1, start: time.start, end: time.end, text: unescapeMarkup(body) }
+    cues.push(new Cue(v?.[1] === undefined ? cue : { ...cue, speaker: unescapeMarkup(v[1]) }))
   }
   return new Transcript({ cues })
 })
 
-/** Writes canonical WebVTT, with speakers as `<v Name>` voice tags. */
+/** Writes canonical WebVTT: no identifiers or settings, speakers as `<v Name>` voice tags. */
 export const printVtt = (transcript: Transcript): string =>
   "WEBVTT\n\n" +
   transcript.cues
-    .map(
-      (c) =>
-        `${printTime(c.start, ".")} --> ${printTime(c.end, ".")}\n${c.speaker === undefined ? "" : `<v ${c.speaker}>`}${c.text}\n`
-    )
-    .join("\n")
+    .map((c) => {
+      const speaker = c.speaker === undefined ? "" : `<v ${escapeSpeaker(c.speaker)}>`
+      return `${printClock(c.start, ".")} --> ${printClock(c.end, ".")}\n${speaker}${escapeText(c.text)}\n\n`
+    })
+    .join("")
 
-/** The format of a file by its extension. */
+/** The format of a subtitle file by its extension, if it is one. */
 export const formatOf = (fileName: string): Option.Option<Format> => {
-  const ext = fileName.toLowerCase().split(".").pop()
-  return ext === "srt" ? Option.some("srt") : ext === "vtt" ? Option.some("vtt") : Option.none()
+  const name = fileName.toLowerCase()
+  return name.endsWith(".srt") ? Option.some("srt") : name.endsWith(".vtt") ? Option.some("vtt") : Option.none()
 }
 
-/** Parses either format; without `format`, a leading `WEBVTT` means WebVTT, anything else SRT. */
+/** Reads either format; without `format`, a leading `WEBVTT` means WebVTT and anything else SRT. */
 export const parse = (text: string, format?: Format): Effect.Effect<Transcript, TranscriptParseError> =>
   (format ?? (/^\uFEFF?WEBVTT/.test(text) ? "vtt" : "srt")) === "vtt" ? parseVtt(text) : parseSrt(text)
 
-/** Prints in the given format. */
+/** Writes a transcript in the given format. */
 export const print = (transcript: Transcript, format: Format): string =>
   format === "vtt" ? printVtt(transcript) : printSrt(transcript)
