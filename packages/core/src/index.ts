@@ -2,7 +2,9 @@
  * @polydub/core — the provider-agnostic video translation contract.
  */
 export * from "./Job.js"
+export * as JobStore from "./JobStore.js"
 export * as Jobs from "./Jobs.js"
+export * as JobTracker from "./JobTracker.js"
 export * as Language from "./Language.js"
 export * as Policy from "./Policy.js"
 export * as ProviderHttp from "./ProviderHttp.js"

@@ -1,0 +1,259 @@
+/**
+ * Following many jobs inside one provider's request budget. Polling each job on its own schedule
+ * collapses into 429 storms at a few dozen jobs; the tracker instead spends one budget across all of
+ * them: at most `limit` status requests per `window`, each reading up to `batch` jobs (HeyGen's bulk
+ * `statuses` reads 100), given to the jobs most likely to have finished — the longest unchecked,
+ * weighted up once a job is past its expected completion — and never to a job checked less than
+ * `minInterval` ago. Webhook deliveries update a job at once and end its polling. A 429 pauses
+ * everything for the advised time. Memory per job is one small record.
+ */
+import { Clock, Context, DateTime, Duration, Effect, Layer, Option, PubSub, Result, Stream } from "effect"
+import { isResting, Job, type JobRef, type JobState, sameState } from "./Job.js"
+import { JobStore } from "./JobStore.js"
+import { retryAfterOf, type TranslationError } from "./TranslationError.js"
+import { type Budget, TranslationProvider, type TranslationProviderService } from "./TranslationProvider.js"
+
+export interface TrackerOptions {
+  /** Status requests allowed per window. Default: the provider's published status budget, or 60 a minute. */
+  readonly budget?: Budget | undefined
+  /** Jobs read per request. Default: the provider's bulk size, or 1. */
+  readonly batch?: number | undefined
+  /** A job is not read again sooner than this. Default: the provider's advised first delay. */
+  readonly minInterval?: Duration.Input | undefined
+  /** Pause after a 429 that gave no `Retry-After`. Default 30 s, doubling while 429s continue. */
+  readonly backoff?: Duration.Input | undefined
+}
+
+export interface TrackHint {
+  /** How long the job is expected to take from submission (a vendor's estimate, or your own). */
+  readonly expectedDuration?: Duration.Input | undefined
+}
+
+export interface Stats {
+  readonly tracked: number
+  readonly requests: number
+  readonly rateLimited: number
+  readonly webhookUpdates: number
+}
+
+export interface JobTrackerService {
+  /** Follows a job from its last known state. */
+  readonly track: (job: Job, hint?: TrackHint) => Effect.Effect<void>
+  readonly untrack: (ref: JobRef) => Effect.Effect<void>
+  /** Applies an update from a webhook: the job's state changes now and its polling stops if it rests. */
+  readonly deliver: (ref: JobRef, state: JobState, providerStatus?: string) => Effect.Effect<void>
+  /** Every change of state, as it is learnt. */
+  readonly changes: Stream.Stream<Job>
+  /** The tracked jobs as last seen. */
+  readonly snapshot: Effect.Effect<ReadonlyArray<Job>>
+  /** Waits until every given job (default: every tracked job) rests; returns them as last seen. */
+  readonly awaitAll: (refs?: ReadonlyArray<JobRef>) => Effect.Effect<ReadonlyArray<Job>>
+  readonly stats: Effect.Effect<Stats>
+}
+
+export class JobTracker extends Context.Service<JobTracker, JobTrackerService>()("@polydub/core/JobTracker") {}
+
+interface Entry {
+  job: Job
+  /** When the job was submitted or first tracked (ms). */
+  readonly since: number
+  lastChecked: number
+  /** When the job is expected to finish (ms), where known. */
+  eta: number | undefined
+}
+
+const key = (ref: JobRef) => `${ref.provider}:${ref.kind}:${ref.id}`
+
+/** Builds a tracker for a provider; it runs until the scope closes. */
+export const make = Effect.fnUntraced(function* (provider: TranslationProviderService, options: TrackerOptions = {}) {
+  const caps = provider.capabilities
+  const budget = options.budget ?? caps.budget.status ?? { limit: 60, window: Duration.minutes(1) }
+  const spacing = Math.ceil(Duration.toMillis(Duration.fromInputUnsafe(budget.window)) / Math.max(1, budget.limit))
+  const batch = Math.max(1, options.batch ?? caps.bulkStatus ?? 1)
+  const minInterval = Duration.toMillis(Duration.fromInputUnsafe(options.minInterval ?? caps.polling.initial))
+  const baseBackoff = Duration.toMillis(Duration.fromInputUnsafe(options.backoff ?? Duration.seconds(30)))
+  const store = yield* Effect.serviceOption(JobStore)
+  const entries = new Map<string, Entry>()
+  const pubsub = yield* PubSub.unbounded<Job>()
+  let requests = 0
+  let rateLimited = 0
+  let webhookUpdates = 0
+  let pausedUntil = 0
+  let consecutive429 = 0
+
+  const persist = (job: Job) =>
+    Option.match(store, {
+      onNone: () => Effect.void,
+      onSome: (s) => s.put(job).pipe(Effect.catch((e) => Effect.logWarning(`job store: ${e.message}`)))
+    })
+
+  const record = (entry: Entry, job: Job) =>
+    Effect.gen(function* () {
+      const changed = !sameState(entry.job.state, job.state)
+      entry.job = job
+      if (changed) {
+        yield* PubSub.publish(pubsub, job)
+        yield* persist(job)
+      }
+    })
+
+  /** How much a job wants reading now: staleness, weighted by how likely it is to have finished. */
+  const priority = (entry: Entry, now: number): number => {
+    const stale = now - entry.lastChecked
+    if (stale < minInterval) return -1
+    const state = entry.job.state
+    let weight = 1
+    if (entry.eta !== undefined) weight = now >= entry.eta ? 4 : 0.5
+    else if (state._tag === "Running" && state.progress !== undefined && state.progress > 0) {
+      const age = now - entry.since
+      const remaining = (age * (1 - state.progress)) / state.progress
+      weight = remaining <= stale ? 4 : 1
+    }
+    return stale * weight
+  }
+
+  const pick = (now: number): Array<Entry> => {
+    const ranked: Array<[number, Entry]> = []
+    for (const entry of entries.values()) {
+      if (isResting(entry.job.state)) continue
+      const p = priority(entry, now)
+      if (p < 0) continue
+      if (ranked.length < batch) {
+        ranked.push([p, entry])
+        ranked.sort((a, b) => a[0] - b[0])
+      } else if (p > ranked[0]![0]) {
+        ranked[0] = [p, entry]
+        ranked.sort((a, b) => a[0] - b[0])
+      }
+    }
+    return ranked.map(([, e]) => e)
+  }
+
+  const onRateLimited = (error: TranslationError, now: number) =>
+    Effect.sync(() => {
+      rateLimited++
+      consecutive429++
+      const advised = retryAfterOf(error)
+      const pause =
+        advised !== undefined ? Duration.toMillis(advised) : baseBackoff * 2 ** Math.min(6, consecutive429 - 1)
+      pausedUntil = now + pause
+    })
+
+  const poll = Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    if (now < pausedUntil) return pausedUntil - now
+    const chosen = pick(now)
+    if (chosen.length === 0) return spacing
+    requests++
+    for (const entry of chosen) entry.lastChecked = now
+    const refs = chosen.map((e) => e.job.ref)
+    const outcome = yield* Effect.result(
+      batch > 1 && refs.length > 1
+        ? provider.getMany(refs)
+        : Effect.map(provider.get(refs[0]!), (job) => [Result.succeed(job)])
+    )
+    if (Result.isFailure(outcome)) {
+      const error = outcome.failure
+      if (error._tag === "RateLimited") yield* onRateLimited(error, now)
+      else yield* Effect.logWarning(`tracker: ${provider.id} status read failed: ${error.message}`)
+      return spacing
+    }
+    consecutive429 = 0
+    for (const [i, result] of outcome.success.entries()) {
+      const entry = chosen[i]!
+      if (Result.isSuccess(result)) {
+        yield* record(entry, result.success)
+      } else if (result.failure._tag === "RateLimited") {
+        yield* onRateLimited(result.failure, now)
+      } else if (result.failure._tag === "NotFound") {
+        yield* Effect.logWarning(`tracker: ${key(entry.job.ref)} is gone at ${provider.id}; no longer tracked`)
+        entries.delete(key(entry.job.ref))
+      }
+    }
+    return spacing
+  })
+
+  // The scheduler: at most one request per slot, so never more than the budget in any window.
+  yield* Effect.forkScoped(
+    Effect.gen(function* () {
+      while (true) {
+        const delay = yield* poll
+        yield* Effect.sleep(Math.max(spacing, delay))
+      }
+    })
+  )
+
+  if (Option.isSome(store)) {
+    const loaded = yield* store.value.load.pipe(Effect.orElseSucceed(() => ({ jobs: [], pending: [] })))
+    const now = yield* Clock.currentTimeMillis
+    for (const job of loaded.jobs) {
+      if (job.ref.provider !== provider.id || isResting(job.state)) continue
+      entries.set(key(job.ref), { job, since: job.observedAt.epochMilliseconds, lastChecked: 0, eta: undefined })
+    }
+    if (entries.size > 0)
+      yield* Effect.logInfo(`tracker: resumed ${entries.size} ${provider.id} job(s) from the store (${now})`)
+  }
+
+  const track = (job: Job, hint: TrackHint = {}) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const since = job.observedAt.epochMilliseconds
+      const eta =
+        hint.expectedDuration === undefined
+          ? undefined
+          : since + Duration.toMillis(Duration.fromInputUnsafe(hint.expectedDuration))
+      const existing = entries.get(key(job.ref))
+      if (existing !== undefined) {
+        existing.eta = eta ?? existing.eta
+        return
+      }
+      // Treated as just read: a fresh submission is not polled before `minInterval`.
+      entries.set(key(job.ref), { job, since, lastChecked: now, eta })
+      yield* persist(job)
+    })
+
+  const untrack = (ref: JobRef) =>
+    Effect.gen(function* () {
+      entries.delete(key(ref))
+      if (Option.isSome(store)) yield* store.value.remove(key(ref)).pipe(Effect.ignore)
+    })
+
+  const deliver = (ref: JobRef, state: JobState, providerStatus = "webhook") =>
+    Effect.gen(function* () {
+      const entry = entries.get(key(ref))
+      if (entry === undefined) return
+      webhookUpdates++
+      const now = yield* Clock.currentTimeMillis
+      entry.lastChecked = now
+      yield* record(entry, new Job({ ...entry.job, state, providerStatus, observedAt: DateTime.makeUnsafe(now) }))
+    })
+
+  const snapshot = Effect.sync(() => [...entries.values()].map((e) => e.job))
+
+  const awaitAll = (refs?: ReadonlyArray<JobRef>) =>
+    Effect.gen(function* () {
+      const wanted = (refs ?? [...entries.values()].map((e) => e.job.ref)).map(key)
+      const resting = () =>
+        wanted.every((k) => {
+          const e = entries.get(k)
+          return e === undefined || isResting(e.job.state)
+        })
+      const subscription = yield* PubSub.subscribe(pubsub)
+      while (!resting()) yield* PubSub.take(subscription)
+      return wanted.flatMap((k) => {
+        const e = entries.get(k)
+        return e === undefined ? [] : [e.job]
+      })
+    }).pipe(Effect.scoped)
+
+  const stats = Effect.sync((): Stats => ({ tracked: entries.size, requests, rateLimited, webhookUpdates }))
+
+  return JobTracker.of({ track, untrack, deliver, changes: Stream.fromPubSub(pubsub), snapshot, awaitAll, stats })
+})
+
+/** A tracker for the `TranslationProvider` in context (and the `JobStore`, when there is one). */
+export const layer = (options: TrackerOptions = {}): Layer.Layer<JobTracker, never, TranslationProvider> =>
+  Layer.effect(
+    JobTracker,
+    Effect.flatMap(TranslationProvider, (provider) => make(provider, options))
+  )
