@@ -97,6 +97,11 @@ export interface TestProviderOptions {
   readonly languages?: ReadonlyArray<Language.LanguageEntry> | undefined
   /** How each job behaves; merged over `defaultScript`. */
   readonly script?: ((context: ScriptContext) => Partial<JobScript>) | undefined
+  /**
+   * Answer status reads beyond the capabilities' status budget (a sliding window) with 429, as the
+   * vendor would. Off by default.
+   */
+  readonly enforceBudget?: boolean | undefined
 }
 
 /** Control of a running `TestProvider`: call log, faults, scripts. */
@@ -110,6 +115,10 @@ export interface TestProviderControl {
   readonly setScript: (script: (context: ScriptContext) => Partial<JobScript>) => Effect.Effect<void>
   /** The transcript currently stored for a review job. */
   readonly storedTranscript: (ref: JobRef) => Effect.Effect<Transcript.Transcript | undefined>
+  /** Status reads refused for exceeding the budget (with `enforceBudget`). */
+  readonly budgetRejections: Effect.Effect<number>
+  /** When a job's result became available at the vendor (ms), for latency measurements. */
+  readonly completesAt: (ref: JobRef) => Effect.Effect<number | undefined>
 }
 
 export class TestProvider extends Context.Service<TestProvider, TestProviderControl>()(
@@ -157,6 +166,10 @@ export const make = (options: TestProviderOptions = {}) =>
     let script = options.script ?? (() => ({}))
     let counter = 0
     let billable = 0
+    let budgetRejections = 0
+    const statusBudget = capabilities.budget.status
+    const statusWindow = statusBudget === undefined ? 0 : Duration.toMillis(statusBudget.window)
+    const reads: Array<number> = []
 
     const record = Effect.fnUntraced(function* (
       operation: Operation,
@@ -164,6 +177,26 @@ export const make = (options: TestProviderOptions = {}) =>
       extra: Partial<Pick<Call, "targets" | "idempotencyKey">> = {}
     ) {
       const at = yield* Clock.currentTimeMillis
+      if (
+        options.enforceBudget === true &&
+        statusBudget !== undefined &&
+        (operation === "get" || operation === "getMany")
+      ) {
+        while (reads.length > 0 && reads[0]! <= at - statusWindow) reads.shift()
+        if (reads.length >= statusBudget.limit) {
+          budgetRejections++
+          calls.push({ operation, at, refs: refs.map(String), ...extra, fault: "RateLimited" })
+          return yield* new RateLimited({
+            provider: id,
+            operation,
+            scope: "requests",
+            status: 429,
+            message: `more than ${statusBudget.limit} status reads in ${Duration.format(statusBudget.window)}`,
+            retryAfter: Duration.millis(reads[0]! + statusWindow - at)
+          })
+        }
+        reads.push(at)
+      }
       const index = faults.findIndex((f) => f.fault.operation === undefined || f.fault.operation === operation)
       const hit = index === -1 ? undefined : faults[index]!
       if (hit !== undefined && --hit.left <= 0) faults.splice(index, 1)
@@ -430,7 +463,15 @@ export const make = (options: TestProviderOptions = {}) =>
       injectFault: (fault) => Effect.sync(() => void faults.push({ fault, left: fault.times ?? 1 })),
       clearFaults: Effect.sync(() => void faults.splice(0)),
       setScript: (next) => Effect.sync(() => void (script = next)),
-      storedTranscript: (ref) => Effect.sync(() => jobs.get(String(ref))?.transcript)
+      storedTranscript: (ref) => Effect.sync(() => jobs.get(String(ref))?.transcript),
+      budgetRejections: Effect.sync(() => budgetRejections),
+      completesAt: (ref) =>
+        Effect.sync(() => {
+          const job = jobs.get(String(ref))
+          if (job === undefined || job.script.stuck === true) return undefined
+          const s = job.script
+          return job.createdAt + ms(s.queuedFor) + (job.ref.kind === "review" ? ms(s.reviewFor) : ms(s.runningFor))
+        })
     }
     return { provider, control }
   })
