@@ -4,11 +4,24 @@
  * prints one Schema-encoded `Job` per line, and the exit code says what happened (0 done, 1 a job
  * failed, 2 usage, 3 authentication or provider error).
  */
-import { type Job, JobRef, Jobs, Language, Source, Transcript, type TranslationProviderService } from "@polydub/core"
+
+import { homedir } from "node:os"
+import { join } from "node:path"
+import {
+  isResting,
+  type Job,
+  JobRef,
+  JobStore,
+  Jobs,
+  Language,
+  Source,
+  Transcript,
+  type TranslationProviderService
+} from "@polydub/core"
 import { HeyGen, HeyGenLanguages } from "@polydub/provider-heygen"
 import { VoiceCheap, VoiceCheapLanguages } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
-import { Console, type Duration, Effect, FileSystem, Option, Stream } from "effect"
+import { Config, Console, type Duration, Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
 import { download, JobFailed, line, printJob, table } from "./Output.js"
@@ -45,6 +58,22 @@ const parseRefs = (inputs: ReadonlyArray<string>) =>
   )
 
 const providerOf = (ref: JobRef) => Effect.flatMap(Providers, (p) => p.get(ref.provider as ProviderName))
+
+/** The CLI's job store: `POLYDUB_STORE`, or `~/.polydub/jobs.json`. Jobs on an embedded simulator are not kept. */
+const storePath = Config.String("POLYDUB_STORE").pipe(
+  Config.withDefault(join(homedir(), ".polydub", "jobs.json")),
+  Effect.orElseSucceed(() => join(homedir(), ".polydub", "jobs.json"))
+)
+
+const remember = (jobs: ReadonlyArray<Job>) =>
+  Effect.gen(function* () {
+    const providers = yield* Providers
+    const kept = jobs.filter((j) => !providers.simulated(j.ref.provider as ProviderName))
+    if (kept.length === 0) return
+    const path = yield* storePath
+    const store = yield* JobStore.makeFile(path)
+    for (const job of kept) yield* store.put(job)
+  }).pipe(Effect.catchTag("JobStoreError", (e) => Console.error(`polydub: job store: ${e.message}`)))
 
 const sourceOf = Effect.fnUntraced(function* (input: string) {
   if (/^https?:\/\//i.test(input)) return Source.url(input)
@@ -176,8 +205,10 @@ const translate = Command.make(
       ...(Option.isSome(input.title) ? { title: input.title.value } : {})
     })
     for (const job of jobs) yield* printJob(job, input.json)
+    yield* remember(jobs)
     if (!input.wait && Option.isNone(input.download)) return
     const settled = yield* follow(jobs, { json: input.json })
+    yield* remember(settled)
     if (Option.isSome(input.download)) {
       for (const job of settled) if (job.state._tag === "Succeeded") yield* download(job, input.download.value)
     }
@@ -212,15 +243,27 @@ const watch = Command.make(
   "watch",
   {
     refs: Argument.String("ref").pipe(
-      Argument.withDescription("Job references, provider:kind:id"),
-      Argument.atLeast(1)
+      Argument.withDescription("Job references, provider:kind:id; none resumes every open job in the store"),
+      Argument.variadic()
     ),
     json: jsonFlag
   },
   Effect.fn(function* ({ json, refs }) {
-    const parsed = yield* parseRefs(refs)
+    let parsed = yield* parseRefs(refs)
+    if (parsed.length === 0) {
+      const path = yield* storePath
+      const stored = yield* JobStore.makeFile(path).pipe(
+        Effect.flatMap((store) => store.load),
+        Effect.mapError((e) => new UsageError({ message: e.message }))
+      )
+      parsed = stored.jobs.filter((j) => !isResting(j.state)).map((j) => j.ref)
+      if (parsed.length === 0) return yield* Console.error(`polydub: no open jobs in ${path}`)
+      yield* Console.error(`polydub: resuming ${parsed.length} open job(s) from ${path}`)
+    }
     const first = yield* Effect.forEach(parsed, (ref) => Effect.flatMap(providerOf(ref), (p) => p.get(ref)))
+    yield* remember(first)
     const settled = yield* follow(first, { json })
+    yield* remember(settled)
     if (!json) for (const job of settled) yield* Console.log(line(job))
     if (settled.some((j) => j.state._tag === "Failed")) return yield* new JobFailed({ message: "a job failed" })
   })
@@ -277,6 +320,7 @@ const approve = Command.make(
   Effect.fn(function* ({ audioOnly, captions, json, ref }) {
     const [parsed] = yield* parseRefs([ref])
     const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.approve(parsed!, { captions, audioOnly }))
+    yield* remember([job])
     yield* printJob(job, json)
   })
 ).pipe(Command.withDescription("Render a reviewed job; prints the rendering job"))

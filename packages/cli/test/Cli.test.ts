@@ -12,6 +12,9 @@ import { HeyGenSimulator } from "@polydub/testing"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { TestConsole } from "effect/testing"
 
+// Every run keeps its job store in a temporary folder, never in the home directory.
+const defaultStore = join(mkdtempSync(join(tmpdir(), "polydub-cli-store-")), "jobs.json")
+
 /** Runs the CLI with an environment; returns the exit code and what it printed. */
 const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.gen(function* () {
@@ -19,7 +22,14 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
     const out = (yield* TestConsole.logLines).map(String).join("\n")
     const err = (yield* TestConsole.errorLines).map(String).join("\n")
     return { code, out, err }
-  }).pipe(Effect.provide(Layer.mergeAll(TestConsole.layer, ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))))
+  }).pipe(
+    Effect.provide(
+      Layer.mergeAll(
+        TestConsole.layer,
+        ConfigProvider.layer(ConfigProvider.fromEnvRecord({ POLYDUB_STORE: defaultStore, ...env }))
+      )
+    )
+  )
 
 const envOf = (sim: HeyGenSimulator.HeyGenSimulator) => ({ HEYGEN_API_KEY: sim.apiKey, HEYGEN_BASE_URL: sim.baseUrl })
 
@@ -138,6 +148,23 @@ describe("polydub CLI", () => {
         const files = readdirSync(join(dir, "out"))
         assert.deepStrictEqual(files.map((f) => f.split(".").slice(1).join(".")).sort(), ["mp3", "mp4", "srt", "vtt"])
       }).pipe(Effect.provide(simulator))
+  )
+
+  it.live("watch with no references resumes every open job kept in the store", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const env = { ...envOf(sim), POLYDUB_STORE: join(mkdtempSync(join(tmpdir(), "polydub-store-")), "jobs.json") }
+      const submitted = yield* cli(["translate", "https://media.example.com/a.mp4", "--to", "es,de", "--json"], env)
+      assert.strictEqual(submitted.code, 0, submitted.err)
+      const refs = submitted.out.split("\n").map((l) => JSON.parse(l).ref as string)
+      const resumed = yield* cli(["watch"], env)
+      assert.strictEqual(resumed.code, 0, resumed.err)
+      assert.include(resumed.err, "resuming 2 open job(s)")
+      for (const ref of refs) assert.match(resumed.out, new RegExp(`${ref}\\s+\\S+\\s+Succeeded`))
+      const again = yield* cli(["watch"], env)
+      assert.strictEqual(again.code, 0)
+      assert.include(again.err, "no open jobs")
+    }).pipe(Effect.provide(simulator))
   )
 
   it.live("languages and providers print their tables without any request", () =>
