@@ -14,6 +14,7 @@ import {
   JobStore,
   Jobs,
   Language,
+  Policy,
   Source,
   Transcript,
   type TranslationProviderService
@@ -74,6 +75,31 @@ const remember = (jobs: ReadonlyArray<Job>) =>
     const store = yield* JobStore.makeFile(path)
     for (const job of kept) yield* store.put(job)
   }).pipe(Effect.catchTag("JobStoreError", (e) => Console.error(`polydub: job store: ${e.message}`)))
+
+/** The idempotency key for a submission: one left pending by an interrupted run of the same command, or a new one. */
+const pendingKey = (provider: ProviderName, fingerprint: string, targets: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const path = yield* storePath
+    const store = yield* JobStore.makeFile(path)
+    const { pending } = yield* store.load
+    const found = pending.find((p) => p.provider === provider && p.fingerprint === fingerprint)
+    if (found !== undefined)
+      yield* Console.error(`polydub: resuming an interrupted submission (idempotency key ${found.idempotencyKey})`)
+    const key = found?.idempotencyKey ?? (yield* Policy.mintIdempotencyKey)
+    if (found === undefined) {
+      yield* store.putPending({ idempotencyKey: key, provider, targets, startedAt: Date.now(), fingerprint })
+    }
+    // Reopened at the end: the file has changed since (the submitted jobs were recorded).
+    const done = JobStore.makeFile(path).pipe(
+      Effect.flatMap((latest) => latest.removePending(key)),
+      Effect.ignore
+    )
+    return { key, done }
+  }).pipe(
+    Effect.catchTag("JobStoreError", (e) =>
+      Effect.as(Console.error(`polydub: job store: ${e.message}; submitting without a stored key`), undefined)
+    )
+  )
 
 const sourceOf = Effect.fnUntraced(function* (input: string) {
   if (/^https?:\/\//i.test(input)) return Source.url(input)
@@ -195,17 +221,30 @@ const translate = Command.make(
   Effect.fn(function* (input) {
     const targets = yield* targetsOf(input.to)
     const source = yield* sourceOf(input.source)
-    const provider = yield* (yield* Providers).get(input.provider)
+    const providers = yield* Providers
+    const provider = yield* providers.get(input.provider)
+    // A submission interrupted before its answer was recorded keeps its idempotency key in the
+    // store; running the same command again reuses it, so the vendor replays instead of billing twice.
+    const pending =
+      provider.capabilities.idempotency && !providers.simulated(input.provider)
+        ? yield* pendingKey(
+            input.provider,
+            [input.source, targets.join(","), input.review, input.captions, input.audioOnly].join("|"),
+            targets
+          )
+        : undefined
     const jobs = yield* provider.submit({
       source,
       targets,
       review: input.review,
       captions: input.captions,
       audioOnly: input.audioOnly,
-      ...(Option.isSome(input.title) ? { title: input.title.value } : {})
+      ...(Option.isSome(input.title) ? { title: input.title.value } : {}),
+      ...(pending === undefined ? {} : { idempotencyKey: pending.key })
     })
     for (const job of jobs) yield* printJob(job, input.json)
     yield* remember(jobs)
+    if (pending !== undefined) yield* pending.done
     if (!input.wait && Option.isNone(input.download)) return
     const settled = yield* follow(jobs, { json: input.json })
     yield* remember(settled)

@@ -167,6 +167,26 @@ describe("polydub CLI", () => {
     }).pipe(Effect.provide(simulator))
   )
 
+  it.live("a submission interrupted after HeyGen took it is replayed by the next run, not billed twice", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const env = { ...envOf(sim), POLYDUB_STORE: join(mkdtempSync(join(tmpdir(), "polydub-store-")), "jobs.json") }
+      const args = ["translate", "https://media.example.com/a.mp4", "--to", "es", "--json"]
+      // Every answer is lost on the way back: the command gives up, but HeyGen made the job.
+      sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v3/video-translations", times: 3 })
+      const lost = yield* cli(args, env)
+      assert.strictEqual(lost.code, 3)
+      assert.strictEqual(sim.billableSubmissions(), 1)
+      const again = yield* cli(args, env)
+      assert.strictEqual(again.code, 0, again.err)
+      assert.include(again.err, "resuming an interrupted submission")
+      assert.strictEqual(sim.billableSubmissions(), 1, "the rerun paid for a second job")
+      const third = yield* cli(args, env)
+      assert.strictEqual(third.code, 0)
+      assert.strictEqual(sim.billableSubmissions(), 2, "a later, new submission must not reuse a finished key")
+    }).pipe(Effect.provide(simulator))
+  )
+
   it.live("languages and providers print their tables without any request", () =>
     Effect.gen(function* () {
       const languages = yield* cli(["languages", "--provider", "voicecheap"])

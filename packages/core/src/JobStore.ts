@@ -15,7 +15,9 @@ export const PendingSubmission = Schema.Struct({
   idempotencyKey: Schema.String,
   provider: Schema.String,
   targets: Schema.Array(Schema.String),
-  startedAt: Schema.Finite
+  startedAt: Schema.Finite,
+  /** What identifies the request (source, targets, options), so a rerun can reuse the key. */
+  fingerprint: Schema.optionalKey(Schema.String)
 })
 export type PendingSubmission = typeof PendingSubmission.Type
 
