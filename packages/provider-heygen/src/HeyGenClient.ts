@@ -24,7 +24,7 @@ import {
   UnexpectedResponse
 } from "@polydub/core"
 import { Context, Duration, Effect, Layer, Option, Redacted, type Schema } from "effect"
-import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { Headers, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import * as Wire from "./HeyGenWire.js"
 
@@ -45,6 +45,8 @@ export interface HeyGenClientOptions {
   readonly budget?: { readonly limit: number; readonly window: Duration.Input } | undefined
   /** Retries after the first attempt. Default 2, as HeyGen's own CLI does. */
   readonly retries?: number | undefined
+  /** First backoff before a retry (then exponential, jittered, capped at 30 s). Default 1 s, as HeyGen's CLI. */
+  readonly retryBase?: Duration.Input | undefined
   /** Default: 30 s reads, 120 s writes, 10 min uploads (HeyGen's CLI). */
   readonly timeouts?:
     | {
@@ -75,6 +77,8 @@ interface Call<S extends Schema.Codec<any, any, never, never>> {
   readonly idempotent?: boolean | undefined
   /** Absolute URL (for the legacy upload host). */
   readonly absolute?: boolean | undefined
+  /** Overrides the retry count: a body streamed from a source that cannot be read twice is sent once. */
+  readonly retries?: number | undefined
   readonly upload?:
     | {
         readonly contentType: string
@@ -236,6 +240,8 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
 
   const send = (operation: string, request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
     client.execute(request).pipe(
+      // The key headers stay redacted in spans even where an application replaced the default list.
+      Effect.updateService(Headers.CurrentRedactedNames, (names) => [...names, "x-api-key", "authorization"]),
       Effect.mapError(
         (error): TranslationError =>
           HttpClientError.isHttpClientError(error)
@@ -278,10 +284,24 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
           return yield* mapError(call.operation, response.status, envelope.value, retryAfter)
         }
       }
-      return yield* ProviderHttp.decodeJsonText(call.schema, text, {
+      const decoded = ProviderHttp.decodeJsonText(call.schema, text, {
         ...context(call.operation),
         status: response.status
       })
+      if (call.method === "GET") return yield* decoded
+      // A mutation HeyGen accepted but whose answer cannot be read may have taken effect: its
+      // outcome is unknown. With an idempotency key it is sent again and replayed; without, it is not.
+      return yield* decoded.pipe(
+        Effect.mapError(
+          (e) =>
+            new ProviderUnavailable({
+              ...context(call.operation),
+              status: response.status,
+              outcome: "unknown",
+              message: `HeyGen answered ${call.operation} with a body that cannot be read (${e.message}); the request may have taken effect`
+            })
+        )
+      )
     })
 
   /** Runs one call with retries: reads and keyed writes on transient failures, others only when unsent or 429. */
@@ -306,7 +326,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
       (c.method === "GET" || c.method === "PUT" || c.method === "DELETE" || c.idempotencyKey !== undefined)
     return send(c.operation, request, timeouts[kind]).pipe(
       Effect.flatMap((response) => answer(c, response)),
-      Policy.withRetry({ idempotent, times: options.retries ?? 2 })
+      Policy.withRetry({ idempotent, times: c.retries ?? options.retries ?? 2, base: options.retryBase })
     )
   }
 
@@ -501,7 +521,8 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
       schema: Wire.AssetResponse,
       idempotencyKey: key,
       kind: "upload",
-      upload: body
+      upload: body,
+      ...(file.replayable ? {} : { retries: 0 })
     })
   })
   /** The direct-upload flow for files over 32 MB: reserve, PUT the bytes, complete. */
@@ -652,7 +673,8 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
       absolute: true,
       schema: Wire.V1AssetResponse,
       kind: "upload",
-      upload: { contentType: file.mediaType, contentLength: file.size, stream: file.stream }
+      upload: { contentType: file.mediaType, contentLength: file.size, stream: file.stream },
+      ...(file.replayable ? {} : { retries: 0 })
     })
   )
 
@@ -732,7 +754,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
               })
             )
         }),
-        Policy.withRetry({ idempotent: true, times: options.retries ?? 2 })
+        Policy.withRetry({ idempotent: true, times: options.retries ?? 2, base: options.retryBase })
       )
     const text = yield* ProviderHttp.bodyText(response, context("fetchText"))
     if (response.status !== 200) {

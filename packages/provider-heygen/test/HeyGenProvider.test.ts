@@ -9,7 +9,8 @@ import { JobRef, Jobs, Source, Transcript, TranslationProvider } from "@polydub/
 import { HeyGen, HeyGenClient } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
-import { Duration, Effect, Layer, Logger, Redacted, Ref } from "effect"
+import { ConfigProvider, Duration, Effect, Layer, Logger, Redacted, Tracer } from "effect"
+import { Headers, HttpClient } from "effect/http"
 
 const wide = { limit: 100_000, window: Duration.seconds(1) }
 
@@ -221,11 +222,19 @@ describe("HeyGen provider over loopback", () => {
     )
   )
 
-  it.live("never prints the API key: not in logs or errors", () =>
+  it.live("never prints the API key: not in logs, errors or span attributes", () =>
     Effect.gen(function* () {
-      const lines = yield* Ref.make<Array<string>>([])
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span: (options) => {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
+      const lines: Array<string> = []
       const logger = Logger.make((options) => {
-        Effect.runSync(Ref.update(lines, (all) => [...all, JSON.stringify(options.message), String(options.cause)]))
+        lines.push(JSON.stringify(options.message), String(options.cause))
       })
       const key = "hg_SECRET_beefcafe_never_print_me"
       const errors = yield* Effect.gen(function* () {
@@ -244,18 +253,102 @@ describe("HeyGen provider over loopback", () => {
         return out
       }).pipe(
         Effect.provide(
-          Layer.unwrap(
-            Effect.map(HeyGenSimulator.Simulator, (sim) =>
-              HeyGen.layer({ apiKey: Redacted.make(key), baseUrl: sim.baseUrl, budget: wide })
-            )
-          ).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]))
+          Layer.mergeAll(
+            Layer.unwrap(
+              Effect.map(HeyGenSimulator.Simulator, (sim) =>
+                HeyGen.layer({ apiKey: Redacted.make(key), baseUrl: sim.baseUrl, budget: wide })
+              )
+            ).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer])),
+            Logger.layer([logger])
+          )
         ),
-        Effect.provide(Logger.layer([logger]))
+        Effect.withTracer(tracer),
+        // An application that records every header in its spans, and replaced the default redacted
+        // names, must not leak the key either.
+        Effect.provideService(HttpClient.TracerHeaderFilter, () => true),
+        Effect.provideService(Headers.CurrentRedactedNames, ["cookie"])
       )
-      const everything = [...errors, ...(yield* Ref.get(lines))].join("\n")
+      const attributes = spans.map((span) => JSON.stringify([span.name, ...span.attributes]))
+      assert.isTrue(
+        attributes.some((a) => a.includes("x-api-key")),
+        "the HTTP client span records request headers"
+      )
+      const everything = [...errors, ...lines, ...attributes].join("\n")
       assert.isAbove(everything.length, 0)
       assert.notInclude(everything, "beefcafe")
     }).pipe(Effect.provide(HeyGenSimulator.layer({ apiKeys: ["hg_SECRET_beefcafe_never_print_me"], credits: 0 })))
+  )
+})
+
+describe("HeyGen on the simulator in process (no socket)", () => {
+  it.live("submits, follows to Succeeded with outputs it can download, and survives a dropped keyed POST", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const client = yield* HttpClient.HttpClient
+      sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v3/video-translations" })
+      const [job] = yield* provider.submit({
+        source: Source.url("https://media.example.com/a.mp4"),
+        targets: ["ko"],
+        captions: true
+      })
+      assert.strictEqual(sim.billableSubmissions(), 1)
+      assert.strictEqual(sim.replays(), 1)
+      const done = yield* follow(job!.ref)
+      assert.strictEqual(done.state._tag, "Succeeded")
+      if (done.state._tag === "Succeeded") {
+        const vtt = done.state.outputs.captions?.vtt?.url ?? ""
+        assert.match(vtt, /^http:\/\/heygen\.simulator\.invalid\/files\//)
+        assert.match(yield* Effect.flatMap(client.get(vtt), (r) => r.text), /^WEBVTT/)
+      }
+    }).pipe(
+      Effect.provide(
+        Layer.unwrap(
+          Effect.map(HeyGenSimulator.Simulator, (sim) =>
+            HeyGen.layer({ apiKey: Redacted.make(sim.apiKey), baseUrl: sim.baseUrl, budget: wide, retryBase: 20 })
+          )
+        ).pipe(
+          Layer.provide(NodeServices.layer),
+          Layer.provideMerge(HeyGenSimulator.layerInProcess({ queuedMs: 30, runningMs: 150 }))
+        )
+      )
+    )
+  )
+})
+
+describe("HeyGen.layerConfig", () => {
+  it.live("reads HEYGEN_API_KEY, HEYGEN_BASE_URL and HEYGEN_API_VERSION; v3 is the default", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const providerWith = (env: Record<string, string>) =>
+        HeyGen.layerConfig({ budget: wide }).pipe(
+          Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]),
+          Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+        )
+      const env = { HEYGEN_API_KEY: sim.apiKey, HEYGEN_BASE_URL: sim.baseUrl }
+      const built = Effect.asVoid(
+        Effect.gen(function* () {
+          return yield* TranslationProvider
+        })
+      )
+      for (const [extra, idempotency] of [
+        [{}, true],
+        [{ HEYGEN_API_VERSION: "v2" }, false]
+      ] as const) {
+        const before = sim.billableSubmissions()
+        const caps = yield* Effect.gen(function* () {
+          const provider = yield* TranslationProvider
+          yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+          return provider.capabilities
+        }).pipe(Effect.provide(providerWith({ ...env, ...extra })))
+        assert.strictEqual(caps.idempotency, idempotency)
+        assert.strictEqual(sim.billableSubmissions(), before + 1)
+      }
+      const missing = yield* Effect.flip(Effect.provide(built, providerWith({ HEYGEN_BASE_URL: sim.baseUrl })))
+      assert.include(String(missing), "HEYGEN_API_KEY")
+      const wrong = yield* Effect.flip(Effect.provide(built, providerWith({ ...env, HEYGEN_API_VERSION: "v1" })))
+      assert.include(String(wrong), "HEYGEN_API_VERSION")
+    }).pipe(Effect.provide(HeyGenSimulator.layer()))
   )
 })
 
@@ -274,6 +367,7 @@ describe("HeyGen idempotency in flight", () => {
         { concurrency: 2 }
       )
       assert.deepStrictEqual(a.data.video_translation_ids, b.data.video_translation_ids)
+      assert.strictEqual(sim.conflicts(), 1)
       assert.strictEqual(sim.billableSubmissions(), 1)
       assert.strictEqual(sim.replays(), 1)
     }).pipe(

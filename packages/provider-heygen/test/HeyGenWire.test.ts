@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
+import { Policy } from "@polydub/core"
 import { HeyGen, HeyGenClient, HeyGenLanguages, HeyGenWire } from "@polydub/provider-heygen"
 import { Effect, Option, Schema } from "effect"
 
@@ -29,11 +30,37 @@ describe("HeyGen wire schemas: every seed and reference example decodes", () => 
       "seed-002-401.json",
       "seed-002-409.json",
       "seed-002-429.json",
-      "seed-003-404.json"
+      "seed-003-401.json",
+      "seed-003-404.json",
+      "seed-003-409.json",
+      "seed-003-429.json",
+      "reference-5-srt-rejected.json"
     ]) {
       decode(HeyGenWire.V3ErrorEnvelope, name)
     }
     assert.strictEqual(decode(HeyGenWire.V3ErrorEnvelope, "seed-002-400.json").error.param, "video_url")
+    assert.strictEqual(decode(HeyGenWire.V3ErrorEnvelope, "seed-003-409.json").error.code, "request_in_progress")
+  })
+
+  it("seeds 002 and 003: the documented Idempotency-Key example is a key polydub accepts", () => {
+    assert.match("550e8400-e29b-41d4-a716-446655440000", Policy.idempotencyKeyPattern)
+  })
+
+  it("reference: v3 create, delete, bulk statuses, batches, assets, webhook endpoints", () => {
+    assert.deepStrictEqual(
+      decode(HeyGenWire.CreateTranslationResponse, "reference-2-create-translation.json").data.video_translation_ids,
+      ["<id>"]
+    )
+    assert.strictEqual(decode(HeyGenWire.DeleteResponse, "reference-2-delete.json").data.id, "…")
+    assert.deepStrictEqual(
+      decode(HeyGenWire.BulkStatusResponse, "reference-2-statuses.json").data.map((i) => i.status),
+      ["completed", "not_found"]
+    )
+    assert.strictEqual(decode(HeyGenWire.BatchResponse, "reference-2-batch.json").data.items.length, 2)
+    assert.strictEqual(decode(HeyGenWire.AssetResponse, "reference-5-asset.json").data.asset_id, "ast_abc123")
+    const endpoint = decode(HeyGenWire.WebhookEndpointResponse, "reference-4-endpoint-created.json").data
+    assert.strictEqual(endpoint.secret, "whsec_k7x9m2...")
+    assert.isNull(endpoint.events)
   })
 
   it("reference: v3 translation, languages, proofreads, generate", () => {
@@ -47,7 +74,10 @@ describe("HeyGen wire schemas: every seed and reference example decodes", () => 
       decode(HeyGenWire.CreateProofreadResponse, "reference-2-create-proofread.json").data.proofread_ids,
       1
     )
-    assert.strictEqual(decode(HeyGenWire.GenerateResponse, "reference-2-generate.json").data.status, "processing")
+    assert.strictEqual(
+      decode(HeyGenWire.GenerateResponse, "reference-2-generate.json").data.video_translation_id,
+      "10c0…-es"
+    )
   })
 
   it("reference: v2 status, create, languages, caption; webhooks; assets", () => {
@@ -58,6 +88,13 @@ describe("HeyGen wire schemas: every seed and reference example decodes", () => 
     )
     decode(HeyGenWire.V2LanguagesResponse, "reference-3-v2-target-languages.json")
     decode(HeyGenWire.V2CaptionResponse, "reference-3-v2-caption.json")
+    decode(HeyGenWire.v2Empty, "reference-3-v2-upload-srt.json")
+    const several = Schema.decodeUnknownSync(HeyGenWire.V2CreateResponse)({
+      error: null,
+      data: fixture("reference-3-v2-create-multi-data.json")
+    })
+    assert.deepStrictEqual(several.data.video_translate_ids, ["…"])
+    assert.isNull(several.data.video_translate_id)
     assert.strictEqual(
       decode(HeyGenWire.WebhookEvent, "reference-4-webhook-success.json").event_type,
       "video_translate.success"

@@ -244,7 +244,20 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
         })
       )
       const response = yield* send(operation, client, request, uploadTimeout)
-      return yield* decodeAnswer(operation, Wire.TranslateResponse, response)
+      return yield* decodeAnswer(operation, Wire.TranslateResponse, response).pipe(
+        // Accepted, but the answer cannot be read: a project may exist, and without an idempotency
+        // key it must not be uploaded again. Surfaced as an unknown outcome.
+        Effect.catchTag("UnexpectedResponse", (e) =>
+          Effect.fail(
+            new ProviderUnavailable({
+              ...context(operation),
+              ...(e.status === undefined ? {} : { status: e.status }),
+              outcome: "unknown",
+              message: `VoiceCheap accepted the upload but its answer cannot be read (${e.message}); a project may exist`
+            })
+          )
+        )
+      )
     }).pipe(
       // No idempotency key: re-send only what certainly was not processed (refused, or 429), and
       // only when the file can be streamed again.

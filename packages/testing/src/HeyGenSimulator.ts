@@ -1,6 +1,6 @@
 /**
  * A faithful simulator of HeyGen's video-translation API, v3 and legacy v2, served on a loopback
- * port so the real client runs end to end. It validates requests as strictly as HeyGen's published
+ * port (`layer`, `serve`) or in process (`layerInProcess`) so the real client runs end to end. It validates requests as strictly as HeyGen's published
  * schemas (unknown fields and wrong types are 400 `invalid_parameter` with `param`), authenticates,
  * answers 402/404/409/413/429 as documented, replays idempotent requests for 24 hours, runs job
  * lifecycles on configurable durations, extracts proofread SRTs it serves itself at expiring
@@ -12,7 +12,14 @@ import { createHmac, randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import {
+  FetchHttpClient,
+  type HttpClient,
+  HttpRouter,
+  HttpServer,
+  HttpServerRequest,
+  HttpServerResponse
+} from "effect/http"
 
 export interface HeyGenSimulatorOptions {
   /** Accepted API keys. Default one: `hg_sim_0123456789abcdef`. */
@@ -34,11 +41,31 @@ export interface HeyGenSimulatorOptions {
   readonly webhookSecret?: string | undefined
   /** Header carrying the signature. Default `Signature`. */
   readonly signatureHeader?: string | undefined
+  /** Language names served and accepted; default `defaultLanguages`. */
+  readonly languages?: ReadonlyArray<string> | undefined
   /** Presigned URL lifetime, ms. v2 documents 7 days; default 7 days. */
   readonly urlTtlMs?: number | undefined
+  /** Faults drawn at random for every API request, as probabilities (chaos testing). */
+  readonly faultRates?: Partial<Record<Exclude<FaultKind, "latency">, number>> | undefined
+  /** Seed for the random faults, so a chaos run can be repeated. */
+  readonly seed?: number | undefined
 }
 
-export type FaultKind = "http500" | "http502" | "dropBefore" | "dropAfter" | "malformed" | "latency"
+/**
+ * `http500`, `http502`, `dropBefore`: refused before any processing. `http500After`, `dropAfter`: the
+ * request is processed (and billed), then the answer is an error or is lost, as after a gateway
+ * timeout. `malformed`: a 200 whose body is cut short. `errorInOk` (v2 routes): a 200 whose envelope
+ * has `error` set and `data` null, the v2 quirk of reference §8.7. `latency`: waits `ms` first.
+ */
+export type FaultKind =
+  | "http500"
+  | "http500After"
+  | "http502"
+  | "dropBefore"
+  | "dropAfter"
+  | "malformed"
+  | "errorInOk"
+  | "latency"
 
 /** A fault for upcoming requests whose path starts with `pathPrefix` (all when absent). */
 export interface Fault {
@@ -81,6 +108,8 @@ export interface HeyGenSimulator {
   readonly billableSubmissions: () => number
   /** Requests answered from the idempotency store. */
   readonly replays: () => number
+  /** Requests answered 409 `request_in_progress` (their key was still in flight). */
+  readonly conflicts: () => number
   readonly rejectedByRateLimit: () => number
   readonly injectFault: (fault: Fault) => void
   /** The next created job fails this way (e.g. the audio-missing failure HeyGen reports after ~30 s). */
@@ -93,12 +122,23 @@ export interface HeyGenSimulator {
   readonly callbacks: () => ReadonlyArray<{ readonly url: string; readonly eventType: string; readonly status: number }>
   /** The current SRT of a proofread. */
   readonly proofreadSrt: (id: string) => string | undefined
+  /** Random faults injected so far, by kind. */
+  readonly injectedFaults: () => Readonly<Record<string, number>>
+  /** Translations created per title: more than one for a title is a double billing when titles are unique. */
+  readonly jobsByTitle: () => ReadonlyMap<string, number>
 }
 
-const defaultLanguages = [
+/**
+ * The names \`GET /v3/video-translations/languages\` answers. HeyGen's full list is not in the sources;
+ * this reconstruction holds the documented names (reference §2, §3) and the same "Language (Region)"
+ * pattern for the rest. Configurable with \`languages\`.
+ */
+export const defaultLanguages: ReadonlyArray<string> = [
   "English",
   "English (United States)",
   "English (UK)",
+  "English (Australia)",
+  "English (India)",
   "Spanish",
   "Spanish (Spain)",
   "Spanish (Mexico)",
@@ -110,21 +150,170 @@ const defaultLanguages = [
   "Italian",
   "Portuguese",
   "Portuguese (Brazil)",
+  "Portuguese (Portugal)",
   "Dutch",
   "Polish",
+  "Russian",
+  "Ukrainian",
+  "Turkish",
+  "Arabic",
+  "Arabic (Saudi Arabia)",
+  "Hebrew",
+  "Hindi",
+  "Hindi (India)",
+  "Bengali",
+  "Urdu",
+  "Urdu (Pakistan)",
+  "Tamil",
+  "Indonesian",
+  "Malay",
+  "Thai",
+  "Vietnamese",
+  "Filipino",
   "Japanese",
   "Japanese (Japan)",
   "Korean",
+  "Korean (Korea)",
   "Chinese (Mandarin, Simplified)",
+  "Chinese (Taiwanese Mandarin, Traditional)",
   "Chinese (Cantonese, Traditional)",
-  "Hindi",
-  "Arabic",
-  "Turkish",
-  "Urdu (Pakistan)",
-  "Russian"
+  "Swedish",
+  "Danish",
+  "Norwegian",
+  "Finnish",
+  "Czech",
+  "Slovak",
+  "Hungarian",
+  "Romanian",
+  "Bulgarian",
+  "Greek",
+  "Croatian",
+  "Afrikaans (South Africa)",
+  "Albanian (Albania)",
+  "Amharic (Ethiopia)",
+  "Arabic (Algeria)",
+  "Arabic (Bahrain)",
+  "Arabic (Egypt)",
+  "Arabic (Iraq)",
+  "Arabic (Jordan)",
+  "Arabic (Kuwait)",
+  "Arabic (Lebanon)",
+  "Arabic (Libya)",
+  "Arabic (Morocco)",
+  "Arabic (Oman)",
+  "Arabic (Qatar)",
+  "Arabic (Syria)",
+  "Arabic (Tunisia)",
+  "Arabic (United Arab Emirates)",
+  "Arabic (Yemen)",
+  "Armenian (Armenia)",
+  "Azerbaijani (Latin, Azerbaijan)",
+  "Bangla (Bangladesh)",
+  "Basque",
+  "Bengali (India)",
+  "Bosnian (Bosnia and Herzegovina)",
+  "Bulgarian (Bulgaria)",
+  "Burmese (Myanmar)",
+  "Catalan",
+  "Croatian (Croatia)",
+  "Czech (Czechia)",
+  "Danish (Denmark)",
+  "Dutch (Belgium)",
+  "Dutch (Netherlands)",
+  "English (Canada)",
+  "English (Hong Kong SAR)",
+  "English (Ireland)",
+  "English (Kenya)",
+  "English (New Zealand)",
+  "English (Nigeria)",
+  "English (Philippines)",
+  "English (Singapore)",
+  "English (South Africa)",
+  "English (Tanzania)",
+  "Estonian (Estonia)",
+  "Filipino (Philippines)",
+  "Finnish (Finland)",
+  "French (Belgium)",
+  "French (Switzerland)",
+  "Galician",
+  "Georgian (Georgia)",
+  "German (Austria)",
+  "German (Switzerland)",
+  "Greek (Greece)",
+  "Gujarati (India)",
+  "Hebrew (Israel)",
+  "Hungarian (Hungary)",
+  "Icelandic (Iceland)",
+  "Indonesian (Indonesia)",
+  "Irish (Ireland)",
+  "Italian (Italy)",
+  "Javanese (Latin, Indonesia)",
+  "Kannada (India)",
+  "Kazakh (Kazakhstan)",
+  "Khmer (Cambodia)",
+  "Lao (Laos)",
+  "Latvian (Latvia)",
+  "Lithuanian (Lithuania)",
+  "Macedonian (North Macedonia)",
+  "Malay (Malaysia)",
+  "Malayalam (India)",
+  "Maltese (Malta)",
+  "Marathi (India)",
+  "Mongolian (Mongolia)",
+  "Nepali (Nepal)",
+  "Norwegian Bokmål (Norway)",
+  "Pashto (Afghanistan)",
+  "Persian (Iran)",
+  "Polish (Poland)",
+  "Romanian (Romania)",
+  "Russian (Russia)",
+  "Serbian (Latin, Serbia)",
+  "Sinhala (Sri Lanka)",
+  "Slovak (Slovakia)",
+  "Slovenian (Slovenia)",
+  "Somali (Somalia)",
+  "Spanish (Argentina)",
+  "Spanish (Bolivia)",
+  "Spanish (Chile)",
+  "Spanish (Colombia)",
+  "Spanish (Costa Rica)",
+  "Spanish (Cuba)",
+  "Spanish (Dominican Republic)",
+  "Spanish (Ecuador)",
+  "Spanish (El Salvador)",
+  "Spanish (Equatorial Guinea)",
+  "Spanish (Guatemala)",
+  "Spanish (Honduras)",
+  "Spanish (Nicaragua)",
+  "Spanish (Panama)",
+  "Spanish (Paraguay)",
+  "Spanish (Peru)",
+  "Spanish (Puerto Rico)",
+  "Spanish (United States)",
+  "Spanish (Uruguay)",
+  "Spanish (Venezuela)",
+  "Sundanese (Indonesia)",
+  "Swahili (Kenya)",
+  "Swahili (Tanzania)",
+  "Swedish (Sweden)",
+  "Tamil (India)",
+  "Tamil (Malaysia)",
+  "Tamil (Singapore)",
+  "Tamil (Sri Lanka)",
+  "Telugu (India)",
+  "Thai (Thailand)",
+  "Turkish (Türkiye)",
+  "Ukrainian (Ukraine)",
+  "Urdu (India)",
+  "Uzbek (Latin, Uzbekistan)",
+  "Vietnamese (Vietnam)",
+  "Welsh (United Kingdom)",
+  "Zulu (South Africa)"
 ]
 
 const idPattern = /^[A-Za-z0-9_\-:.]{1,255}$/
+
+const dropMarker = "x-polydub-simulator-drop"
 
 const codes: Record<string, string> = {
   english: "en",
@@ -366,6 +555,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   let requests = 0
   let billable = 0
   let replays = 0
+  let conflicts = 0
   let rateLimited = 0
   let nextFailure: string | undefined
   let nextStuck = false
@@ -375,8 +565,14 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
 
   // Live ids end in a language code: `b84c8e8d8a18418a8f6a001f8c8b2423-es` (reference §1).
   const newId = (language: string) => `${randomBytes(16).toString("hex")}-${codeOf(language)}`
-  const fileUrl = (path: string) =>
-    `${baseUrl}/files/${path}?Expires=${Math.floor((Date.now() + urlTtlMs) / 1000)}&Signature=sim`
+  // Presigned-style: the signature covers the path and the expiry, so an edited link is refused.
+  const urlKey = randomBytes(16)
+  const urlSignature = (path: string, expires: string) =>
+    createHmac("sha256", urlKey).update(`${path}\n${expires}`).digest("hex").slice(0, 32)
+  const fileUrl = (path: string) => {
+    const expires = String(Math.floor((Date.now() + urlTtlMs) / 1000))
+    return `${baseUrl}/files/${path}?Expires=${expires}&Signature=${urlSignature(`/files/${path}`, expires)}`
+  }
 
   const phase = (job: SimJob, now: number): "pending" | "running" | "completed" | "failed" => {
     const t = now - job.createdAt
@@ -396,7 +592,25 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
       (j) => j.apiKey === apiKey && !j.deleted && (phase(j, now) === "pending" || phase(j, now) === "running")
     ).length
 
+  let seed = (options.seed ?? 42) >>> 0
+  const random = () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0
+    return seed / 2 ** 32
+  }
+  const rates = Object.entries(options.faultRates ?? {}) as Array<[Exclude<FaultKind, "latency">, number]>
+  const injected: Record<string, number> = {}
+
   const takeFault = (method: string, path: string): Fault | undefined => {
+    if (rates.length > 0) {
+      let roll = random()
+      for (const [kind, rate] of rates) {
+        if (roll < rate) {
+          injected[kind] = (injected[kind] ?? 0) + 1
+          return { kind }
+        }
+        roll -= rate
+      }
+    }
     const index = faults.findIndex(
       (f) =>
         (f.fault.method === undefined || f.fault.method === method) &&
@@ -564,9 +778,16 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   }
 
   const dropConnection = (request: HttpServerRequest.HttpServerRequest) =>
-    Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket?.destroy()).pipe(
-      Effect.andThen(Effect.never)
-    )
+    Effect.suspend(() => {
+      const socket = (NodeHttpServerRequest.toIncomingMessage(request) as { socket?: { destroy(): void } } | undefined)
+        ?.socket
+      if (socket !== undefined) {
+        socket.destroy()
+        return Effect.never
+      }
+      // In process there is no socket to cut: the fetch shim of `layerInProcess` turns this into a network error.
+      return Effect.succeed(HttpServerResponse.empty({ status: 502, headers: { [dropMarker]: "1" } }))
+    })
 
   const readJson = (request: HttpServerRequest.HttpServerRequest) =>
     request.text.pipe(
@@ -600,7 +821,6 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
       requests++
       const path = new URL(request.url, "http://x").pathname
       const fault = takeFault(request.method, path)
-      if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
       if (fault?.kind === "dropBefore") return yield* dropConnection(request)
       if (fault?.kind === "http500") return v3Error(500, "internal_error", "Internal server error")
       // Gateways answer with no HeyGen code at all.
@@ -646,9 +866,18 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
             ? Effect.succeed(
                 HttpServerResponse.text('{"data": {"id": ', { status: 200, contentType: "application/json" })
               )
-            : Effect.succeed(response)
+            : fault?.kind === "http500After"
+              ? Effect.succeed(v3Error(500, "internal_error", "Internal server error"))
+              : fault?.kind === "errorInOk" && v2
+                ? Effect.succeed(
+                    HttpServerResponse.jsonUnsafe({ error: "Internal error, please retry later", data: null })
+                  )
+                : Effect.succeed(response)
       // Handlers do their work when run, not when built: a replay must not run them.
-      const run = Effect.suspend(() => handler({ request, apiKey, params, body, now: Date.now() }))
+      // Latency is processing time: an idempotent request is "in flight" (409 to a repeat) meanwhile.
+      const run = Effect.suspend(() => handler({ request, apiKey, params, body, now: Date.now() })).pipe(
+        Effect.delay(fault?.kind === "latency" ? (fault.ms ?? 1000) : 0)
+      )
       const key = request.headers["idempotency-key"]
       if (options.idempotent !== true || key === undefined) return yield* Effect.flatMap(run, deliver)
       if (!idPattern.test(key))
@@ -662,6 +891,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
       const scope = `${apiKey}|${request.method} ${path}|${key}`
       const seen = idempotency.get(scope)
       if (seen?.state === "inflight") {
+        conflicts++
         return v3Error(
           409,
           "request_in_progress",
@@ -698,7 +928,8 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   const ok = (data: unknown, extra: Body = {}) => Effect.succeed(HttpServerResponse.jsonUnsafe({ data, ...extra }))
   const okV2 = (data: unknown) => Effect.succeed(HttpServerResponse.jsonUnsafe({ error: null, data }))
 
-  const languageSet = new Set(defaultLanguages.map((l) => l.toLowerCase()))
+  const languageList = options.languages ?? defaultLanguages
+  const languageSet = new Set(languageList.map((l) => l.toLowerCase()))
   const badLanguage = (names: ReadonlyArray<string>) => names.find((n) => !languageSet.has(n.toLowerCase()))
 
   /** Checks that a new job may start: credits and concurrency. */
@@ -800,7 +1031,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     return ok({ id: job.id })
   })
 
-  const languages = route({ version: "v3" }, () => ok({ languages: defaultLanguages }))
+  const languages = route({ version: "v3" }, () => ok({ languages: languageList }))
 
   const statuses = route({ version: "v3" }, ({ apiKey, now, request }) => {
     const raw = new URL(request.url, "http://x").searchParams.get("video_translation_ids") ?? ""
@@ -903,6 +1134,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     const b = body as Body
     const rendered = create("translation", "v3", apiKey, job.language, {
       title: job.title,
+      // The render speaks and captions the approved subtitles.
+      srt: job.srt,
+      originalSrt: job.srt,
       captions: b.captions === true,
       audioOnly: b.translate_audio_only === true,
       callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
@@ -1061,7 +1295,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     })
   })
 
-  const v2TargetLanguages = route({ version: "v2" }, () => okV2({ languages: defaultLanguages }))
+  const v2TargetLanguages = route({ version: "v2" }, () => okV2({ languages: languageList }))
 
   const v2Caption = route({ version: "v2" }, ({ apiKey, now, request }) => {
     const url = new URL(request.url, "http://x")
@@ -1140,6 +1374,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     const b = body as Body
     const rendered = create("translation", "v2", apiKey, job.language, {
       title: job.title,
+      // The render speaks and captions the approved subtitles.
+      srt: job.srt,
+      originalSrt: job.srt,
       captions: b.captions === true,
       audioOnly: b.translate_audio_only === true,
       callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
@@ -1355,6 +1592,12 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, "http://x")
     const expires = Number(url.searchParams.get("Expires"))
+    if (url.searchParams.get("Signature") !== urlSignature(url.pathname, url.searchParams.get("Expires") ?? "")) {
+      return HttpServerResponse.text(
+        "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature does not match</Message></Error>",
+        { status: 403 }
+      )
+    }
     if (!Number.isFinite(expires) || expires * 1000 < Date.now()) {
       return HttpServerResponse.text("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", {
         status: 403
@@ -1429,13 +1672,21 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     requests: () => requests,
     billableSubmissions: () => billable,
     replays: () => replays,
+    conflicts: () => conflicts,
     rejectedByRateLimit: () => rateLimited,
     injectFault: (fault: Fault) => void faults.push({ fault, left: fault.times ?? 1 }),
     failNext: (message: string) => void (nextFailure = message),
     stuckNext: () => void (nextStuck = true),
     urlNullNext: (reads: number) => void (nextUrlNull = reads),
     callbacks: () => [...callbacks],
-    proofreadSrt: (id: string) => jobs.get(id)?.srt
+    proofreadSrt: (id: string) => jobs.get(id)?.srt,
+    injectedFaults: () => ({ ...injected }),
+    jobsByTitle: () => {
+      const counts = new Map<string, number>()
+      for (const job of jobs.values())
+        if (job.kind === "translation") counts.set(job.title, (counts.get(job.title) ?? 0) + 1)
+      return counts
+    }
   }
   return { routes, control, firstKey, setBaseUrl: (url: string) => void (baseUrl = url) }
 })
@@ -1461,3 +1712,36 @@ export class Simulator extends Context.Service<Simulator, HeyGenSimulator>()("@p
 /** Serves the simulator for the life of the layer. */
 export const layer = (options: HeyGenSimulatorOptions = {}): Layer.Layer<Simulator> =>
   Layer.effect(Simulator, serve(options))
+
+/**
+ * The simulator in process, without a socket: an `HttpClient` whose requests go straight to the
+ * simulator's router (its URLs, files included, live under `http://heygen.simulator.invalid`). Dropped
+ * connections surface as network errors, as over a socket. Callbacks still go out over the network.
+ */
+export const layerInProcess = (options: HeyGenSimulatorOptions = {}): Layer.Layer<Simulator | HttpClient.HttpClient> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const sim = yield* make(options)
+      const baseUrl = "http://heygen.simulator.invalid"
+      sim.setBaseUrl(baseUrl)
+      const web = HttpRouter.toWebHandler(sim.routes.pipe(Layer.provide(HttpServer.layerServices)), {
+        disableLogger: true
+      })
+      yield* Effect.addFinalizer(() => Effect.promise(() => web.dispose()))
+      const fetchInProcess = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        const response = await web.handler(new Request(input, init))
+        if (response.headers.get(dropMarker) !== null) {
+          throw new TypeError("fetch failed", {
+            cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
+          })
+        }
+        return response
+      }
+      return Layer.mergeAll(
+        Layer.succeed(Simulator, { baseUrl, apiKey: sim.firstKey, ...sim.control }),
+        FetchHttpClient.layer.pipe(
+          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchInProcess as typeof globalThis.fetch))
+        )
+      )
+    })
+  )

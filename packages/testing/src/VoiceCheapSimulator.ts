@@ -48,6 +48,10 @@ export interface VoiceCheapSimulatorOptions {
   readonly maxFileBytes?: number | undefined
   /** How long output URLs stay valid. Not documented; 24 h here. */
   readonly urlTtlMs?: number | undefined
+  /** Faults drawn at random for every API request, as probabilities (chaos testing). */
+  readonly faultRates?: Partial<Record<Exclude<Fault["kind"], "latency">, number>> | undefined
+  /** Seed for the random faults, so a chaos run can be repeated. */
+  readonly seed?: number | undefined
 }
 
 export type Endpoint = "translate" | "projects" | "status" | "files"
@@ -99,6 +103,13 @@ export interface VoiceCheapSimulator {
   readonly injectFault: (fault: Fault) => void
   /** The next created project fails this way. */
   readonly failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void
+  /** Random faults injected so far, by kind. */
+  readonly injectedFaults: () => Readonly<Record<string, number>>
+  /** Upload attempts that reached validation, by project name, with their outcome. */
+  readonly uploadAttempts: () => ReadonlyMap<
+    string,
+    ReadonlyArray<"server-error" | "processed" | "processed-answer-lost">
+  >
 }
 
 const videoTypes = ["video/mp4", "video/quicktime", "video/x-matroska", "video/webm", "video/mpeg"]
@@ -154,6 +165,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   const urlTtlMs = options.urlTtlMs ?? 24 * 3600 * 1000
 
   const projects = new Map<string, SimulatedProject>()
+  const uploadAttempts = new Map<string, Array<"server-error" | "processed" | "processed-answer-lost">>()
   const counts: Record<Endpoint, number> = { translate: 0, projects: 0, status: 0, files: 0 }
   const windows = new Map<string, Array<number>>()
   const faults: Array<{ fault: Fault; left: number }> = []
@@ -162,7 +174,25 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   let rateLimited = 0
   let baseUrl = ""
 
+  let seed = (options.seed ?? 42) >>> 0
+  const random = () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0
+    return seed / 2 ** 32
+  }
+  const rates = Object.entries(options.faultRates ?? {}) as Array<[Exclude<Fault["kind"], "latency">, number]>
+  const injected: Record<string, number> = {}
+
   const takeFault = (endpoint: Endpoint): Fault | undefined => {
+    if (rates.length > 0 && endpoint !== "files") {
+      let roll = random()
+      for (const [kind, rate] of rates) {
+        if (roll < rate) {
+          injected[kind] = (injected[kind] ?? 0) + 1
+          return { kind, endpoint }
+        }
+        roll -= rate
+      }
+    }
     const index = faults.findIndex((f) => f.fault.endpoint === undefined || f.fault.endpoint === endpoint)
     if (index === -1) return undefined
     const entry = faults[index]!
@@ -322,10 +352,6 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       const fault = takeFault(endpoint)
       if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
       if (fault?.kind === "dropBefore") return yield* dropConnection(request)
-      if (fault?.kind === "http500" || fault?.kind === "http503") {
-        yield* drain(request)
-        return errorBody(fault.kind === "http500" ? 500 : 503, "INTERNAL_ERROR", "Internal server error")
-      }
       const auth = authenticate(request)
       if (auth.error !== undefined) {
         yield* drain(request)
@@ -376,6 +402,15 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         return errorBody(400, "FILE_TOO_LARGE", "The file exceeds the maximum size of 20 GB")
       if (uploaded.bytes === 0)
         return errorBody(400, "DURATION_DETECTION_FAILED", "Could not detect the media duration")
+      // Every upload attempt, by project name, with what became of it: the chaos suite reads this
+      // to prove no upload was sent again after it may have been processed.
+      const name = fields.get("projectName") ?? ""
+      const attempts = uploadAttempts.get(name) ?? []
+      uploadAttempts.set(name, attempts)
+      if (fault?.kind === "http500" || fault?.kind === "http503") {
+        attempts.push("server-error")
+        return errorBody(fault.kind === "http500" ? 500 : 503, "INTERNAL_ERROR", "Internal server error")
+      }
       const target = fields.get("targetLanguage")
       if (target === undefined || target === "") {
         return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
@@ -447,6 +482,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       }
       pendingFailure = undefined
       projects.set(projectId, project)
+      attempts.push(fault?.kind === "dropAfter" ? "processed-answer-lost" : "processed")
       if (fault?.kind === "dropAfter") return yield* dropConnection(request)
       if (fault?.kind === "malformed")
         return HttpServerResponse.text('{"success": true, "projectId": ', { status: 200 })
@@ -513,7 +549,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     projects: () => [...projects.values()],
     rejectedByRateLimit: () => rateLimited,
     injectFault: (fault: Fault) => void faults.push({ fault, left: fault.times ?? 1 }),
-    failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void (pendingFailure = code)
+    failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void (pendingFailure = code),
+    injectedFaults: () => ({ ...injected }),
+    uploadAttempts: () => new Map([...uploadAttempts].map(([k, v]) => [k, [...v]] as const))
   }
   return {
     routes,
