@@ -16,6 +16,7 @@ import {
   Language,
   makeProvider,
   mapStatus,
+  mediaTypeOf,
   NotFound,
   Outputs,
   PayloadTooLarge,
@@ -224,7 +225,7 @@ export const make = (apiVersion: "v3" | "v2" = "v3") =>
         if (info.type !== "File") return yield* invalid(`${source.path} is not a file`)
         const upload: ProviderHttp.Upload = {
           name: source.path.split(/[\\/]/).pop() ?? "source.mp4",
-          mediaType: source.mediaType ?? "video/mp4",
+          mediaType: source.mediaType ?? mediaTypeOf(source.path),
           size: Number(info.size),
           stream: fs.stream(source.path, { chunkSize: 256 * 1024 }),
           replayable: true
@@ -256,14 +257,21 @@ export const make = (apiVersion: "v3" | "v2" = "v3") =>
         const asset = yield* client.uploadAssetDirect({ ...upload, size: upload.size }, key)
         return { type: "asset_id" as const, asset_id: asset.data.asset_id }
       }
-      if (upload.size === undefined) {
-        return yield* new PayloadTooLarge({
-          ...ctx("submit"),
-          message:
-            "a stream of unknown size cannot go through HeyGen's upload; give its size (files over 32 MB use the direct-upload flow)"
-        })
-      }
-      const asset = yield* client.uploadAsset(upload, key)
+      // A stream of unknown size goes multipart (chunked): HeyGen refuses it past 32 MB with 413, which
+      // surfaces as PayloadTooLarge; with its size given, a large stream takes the direct-upload flow.
+      const asset = yield* client.uploadAsset(upload, key).pipe(
+        Effect.mapError((e) =>
+          e._tag === "PayloadTooLarge" && upload.size === undefined
+            ? new PayloadTooLarge({
+                ...ctx("submit"),
+                ...(e.status === undefined ? {} : { status: e.status }),
+                ...(e.providerCode === undefined ? {} : { providerCode: e.providerCode }),
+                limitBytes: multipartLimit,
+                message: `${e.message} (give the stream's size so that files over 32 MB use the direct-upload flow)`
+              })
+            : e
+        )
+      )
       return { type: "asset_id" as const, asset_id: asset.data.asset_id }
     })
 

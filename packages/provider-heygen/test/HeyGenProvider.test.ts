@@ -9,7 +9,7 @@ import { JobRef, Jobs, Source, Transcript, TranslationProvider } from "@polydub/
 import { HeyGen, HeyGenClient } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
-import { ConfigProvider, Duration, Effect, Layer, Logger, Redacted, Tracer } from "effect"
+import { ConfigProvider, Duration, Effect, Layer, Logger, Redacted, Stream, Tracer } from "effect"
 import { Headers, HttpClient } from "effect/http"
 
 const wide = { limit: 100_000, window: Duration.seconds(1) }
@@ -128,6 +128,16 @@ describe("HeyGen provider over loopback", () => {
         const [job] = yield* provider.submit({ source: Source.file(path), targets: ["es"] })
         assert.strictEqual((yield* follow(job!.ref)).state._tag, "Succeeded")
       }
+      // A stream of unknown size goes multipart, chunked.
+      const [streamed] = yield* provider.submit({
+        source: Source.stream({
+          name: "clip.mp4",
+          mediaType: "video/mp4",
+          stream: Stream.make(new Uint8Array(2048), new Uint8Array(2048))
+        }),
+        targets: ["es"]
+      })
+      assert.strictEqual((yield* follow(streamed!.ref)).state._tag, "Succeeded")
     }).pipe(Effect.provide(stack()))
   )
 
@@ -326,11 +336,7 @@ describe("HeyGen.layerConfig", () => {
           Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
         )
       const env = { HEYGEN_API_KEY: sim.apiKey, HEYGEN_BASE_URL: sim.baseUrl }
-      const built = Effect.asVoid(
-        Effect.gen(function* () {
-          return yield* TranslationProvider
-        })
-      )
+      const built = Effect.asVoid(Effect.service(TranslationProvider))
       for (const [extra, idempotency] of [
         [{}, true],
         [{ HEYGEN_API_VERSION: "v2" }, false]

@@ -190,6 +190,21 @@ describe("HeyGen errors", () => {
     )
     const gateway = HeyGenClient.mapError("t", 502, undefined, Option.none())
     assert.isTrue(gateway._tag === "ProviderUnavailable" && gateway.outcome === "unknown")
+    // HeyGen's CLI falls back on the HTTP status when the code is missing or just "error".
+    const upstream = HeyGenClient.mapError(
+      "t",
+      504,
+      { error: { code: "error", message: "upstream request timeout" } },
+      Option.none()
+    )
+    assert.isTrue(upstream._tag === "ProviderUnavailable" && upstream.message === "upstream request timeout")
+    assert.strictEqual(
+      HeyGenClient.mapError("t", 404, { error: { code: "error", message: "no route" } }, Option.none())._tag,
+      "NotFound"
+    )
+    assert.strictEqual(HeyGenClient.mapError("t", 413, "<html>413</html>", Option.none())._tag, "PayloadTooLarge")
+    const v2InOk = HeyGenClient.mapError("t", 200, { error: "Video translate not found", data: null }, Option.none())
+    assert.strictEqual(v2InOk.message, "Video translate not found")
     const jobs = HeyGenClient.mapError(
       "t",
       429,
