@@ -28,7 +28,7 @@ const quantile = (sorted: ReadonlyArray<number>, q: number) =>
 const seconds = (ms: number) => Number((ms / 1000).toFixed(1))
 
 /** Submits `count` jobs with durations drawn from the scenario's range; returns them. */
-const submit = (scenario: Scenario, count: number) =>
+const submit = (count: number) =>
   Effect.gen(function* () {
     const provider = yield* TranslationProvider
     const jobs: Array<Job> = []
@@ -73,7 +73,7 @@ const withTracker = (scenario: Scenario) =>
     const control = yield* TestProvider.TestProvider
     const provider = yield* TranslationProvider
     const tracker = yield* JobTracker.make(provider)
-    const jobs = yield* submit(scenario, scenario.jobs)
+    const jobs = yield* submit(scenario.jobs)
     const reportedAt = new Map<string, number>()
     yield* Effect.forkChild(
       Stream.runForEach(tracker.changes, (job) =>
@@ -106,7 +106,7 @@ const naive = (scenario: Scenario) =>
   Effect.gen(function* () {
     const control = yield* TestProvider.TestProvider
     const provider = yield* TranslationProvider
-    const jobs = yield* submit(scenario, scenario.naiveJobs)
+    const jobs = yield* submit(scenario.naiveJobs)
     const reportedAt = new Map<string, number>()
     const fiber = yield* Effect.forkChild(
       Effect.forEach(

@@ -53,9 +53,17 @@ interface State {
 
 const makeWith = (state: State, persist: Effect.Effect<void, JobStoreError>): JobStoreService => ({
   load: Effect.sync(() => ({ jobs: [...state.jobs.values()], pending: [...state.pending.values()] })),
-  put: (job) => Effect.suspend(() => (state.jobs.set(String(job.ref), job), persist)),
+  put: (job) =>
+    Effect.suspend(() => {
+      state.jobs.set(String(job.ref), job)
+      return persist
+    }),
   remove: (ref) => Effect.suspend(() => (state.jobs.delete(ref) ? persist : Effect.void)),
-  putPending: (s) => Effect.suspend(() => (state.pending.set(s.idempotencyKey, s), persist)),
+  putPending: (s) =>
+    Effect.suspend(() => {
+      state.pending.set(s.idempotencyKey, s)
+      return persist
+    }),
   removePending: (key) => Effect.suspend(() => (state.pending.delete(key) ? persist : Effect.void))
 })
 
