@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 
 const root = resolve(import.meta.dirname, "..")
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removes terminal colour codes (ESC [ … m) from vitest output
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "")
 const vitest = (args) => {
   const result = spawnSync("vitest", ["run", ...args], {
