@@ -1,5 +1,5 @@
 /**
- * The VoiceCheap simulator in its own process, so the upload benchmark measures the client's memory
+ * The VoiceCheap simulator in its own process, so a benchmark (overhead) measures the client
  * alone. Prints `{ baseUrl, apiKey }` as one JSON line, then serves until killed.
  */
 import { NodeRuntime } from "@effect/platform-node"

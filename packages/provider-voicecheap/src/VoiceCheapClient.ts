@@ -20,7 +20,7 @@ import {
   RateLimited,
   type TranslationError
 } from "@polydub/core"
-import { Context, Duration, Effect, Layer, Option, Redacted, type Schema } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Schema, type SchemaIssue } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import * as Wire from "./VoiceCheapWire.js"
@@ -70,7 +70,7 @@ export interface VoiceCheapClientService {
   /** `POST /v1/projects`: upload and transcribe only. */
   readonly createProject: (
     upload: Upload,
-    fields: Pick<Wire.TranslateFields, "targetLanguage" | "originalLanguage" | "projectName">
+    fields: Wire.ProjectFields
   ) => Effect.Effect<Wire.ProjectResponse, TranslationError>
   /** `GET /v1/translate/{projectId}/status`. */
   readonly status: (projectId: string) => Effect.Effect<Wire.StatusResponse, TranslationError>
@@ -81,6 +81,15 @@ export class VoiceCheapClient extends Context.Service<VoiceCheapClient, VoiceChe
 ) {}
 
 const context = (operation: string) => ({ provider, operation })
+
+/** The field a 400 is about when VoiceCheap sends no `details.field`: the code names it. */
+const paramOfCode: Readonly<Record<string, string>> = {
+  FILE_REQUIRED: "file",
+  INVALID_FILE_TYPE: "file",
+  DURATION_DETECTION_FAILED: "file",
+  VIDEO_TOO_LONG: "file",
+  INVALID_TARGET_LANGUAGE: "targetLanguage"
+}
 
 /** Maps a VoiceCheap error answer to a `TranslationError`, keeping the vendor's code and message. */
 export const mapError = (
@@ -122,11 +131,26 @@ export const mapError = (
   if (status === 413) return new PayloadTooLarge(base)
   if (status === 429) return new RateLimited({ ...base, scope: "requests", ...after })
   if (status >= 400 && status < 500) {
-    const param = body?.details?.field
+    const param = body?.details?.field ?? (code === undefined ? undefined : paramOfCode[code])
     return new InvalidRequest({ ...base, ...(param === undefined ? {} : { param }) })
   }
   // A 5xx to a request means the server saw it: whether it acted is unknown.
   return new ProviderUnavailable({ ...base, outcome: "unknown", ...after })
+}
+
+/** The form field a schema error is about (`voiceCloningSettings`, …), from the first path segment. */
+const fieldOf = (error: Schema.SchemaError): string => {
+  let issue: SchemaIssue.Issue | undefined = error.issue
+  for (let i = 0; i < 20 && issue !== undefined; i++) {
+    if (issue._tag === "Pointer") return String(issue.path[0] ?? "fields")
+    issue =
+      issue._tag === "Composite" || issue._tag === "AnyOf"
+        ? issue.issues[0]
+        : issue._tag === "Filter" || issue._tag === "Encoding"
+          ? issue.issue
+          : undefined
+  }
+  return "fields"
 }
 
 type Budgeted = HttpClient.HttpClient.With<HttpClientError.HttpClientError | RateLimiter.RateLimiterError>
@@ -154,10 +178,13 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
   )
 
   // The budget is spread evenly, one request per slot, so that no sliding window of the vendor's
-  // length ever holds more than `limit` requests, however the vendor aligns its windows.
+  // length ever holds more than `limit` requests, however the vendor aligns its windows. A fixed
+  // window of `limit` would let a burst at the end of one window and another at the start of the
+  // next reach the vendor together; a token bucket would too. One slot of the budget is kept in
+  // reserve, because the vendor counts arrivals and the network does not keep requests evenly apart.
   const budgeted = (name: string, budget: Budget): Budgeted => {
     const window = Duration.toMillis(Duration.fromInputUnsafe(budget.window))
-    const slot = Math.ceil(window / Math.max(1, budget.limit - 1))
+    const slot = Math.ceil(window / Math.max(1, budget.limit - 2))
     return base.pipe(
       HttpClient.withRateLimiter({
         limiter,
@@ -228,6 +255,20 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
     )
   }
 
+  const formFields = (
+    operation: string,
+    encoded: Effect.Effect<ReadonlyArray<readonly [string, string]>, Schema.SchemaError>
+  ) =>
+    Effect.mapError(
+      encoded,
+      (error) =>
+        new InvalidRequest({
+          ...context(operation),
+          param: fieldOf(error),
+          message: `a VoiceCheap form field is invalid: ${error.message.split("\n")[0]}`
+        })
+    )
+
   const upload = (
     operation: string,
     path: string,
@@ -259,9 +300,16 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
         )
       )
     }).pipe(
-      // No idempotency key: re-send only what certainly was not processed (refused, or 429), and
-      // only when the file can be streamed again.
-      file.replayable ? Policy.withRetry({ idempotent: false, times: 2 }) : (self) => self
+      // No idempotency key: re-send only what certainly was not processed (a refused connection, or
+      // a 429 on the request rate), and only when the file can be streamed again. A concurrency
+      // refusal is not retried: it clears when a running project finishes, minutes away, and each
+      // attempt uploads the whole file again.
+      file.replayable
+        ? Effect.retry({
+            schedule: Policy.retrySchedule({ idempotent: false, times: 2 }),
+            while: (error: TranslationError) => !(error._tag === "RateLimited" && error.scope === "concurrency")
+          })
+        : (self) => self
     )
 
   const translate = Effect.fn("VoiceCheapClient.translate")(function* (file: Upload, fields: Wire.TranslateFields) {
@@ -269,14 +317,16 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
       "voicecheap.targetLanguage": fields.targetLanguage,
       "voicecheap.bytes": file.size ?? -1
     })
-    return yield* upload("translate", "/v1/translate", translateClient, file, Wire.encodeFields(fields))
+    const form = yield* formFields("translate", Wire.encodeFields(fields))
+    return yield* upload("translate", "/v1/translate", translateClient, file, form)
   })
 
   const createProject = Effect.fn("VoiceCheapClient.createProject")(function* (
     file: Upload,
-    fields: Pick<Wire.TranslateFields, "targetLanguage" | "originalLanguage" | "projectName">
+    fields: Wire.ProjectFields
   ) {
-    return yield* upload("createProject", "/v1/projects", projectsClient, file, Wire.encodeFields(fields))
+    const form = yield* formFields("createProject", Wire.encodeProjectFields(fields))
+    return yield* upload("createProject", "/v1/projects", projectsClient, file, form)
   })
 
   const status = Effect.fn("VoiceCheapClient.status")(function* (projectId: string) {

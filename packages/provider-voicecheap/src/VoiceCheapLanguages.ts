@@ -5,6 +5,7 @@
  * "american english", "canadian french" and "chinese".
  */
 import { Language } from "@polydub/core"
+import type { Option } from "effect"
 
 /** Target names, BCP-47 first. Where two tags share a name, the first is reported back. */
 export const targets: ReadonlyArray<Language.LanguageEntry> = [
@@ -100,6 +101,9 @@ export const table: Language.LanguageTable = Language.makeTable(targets)
 
 /** For reading `targetLanguage` back from status responses: current and legacy names. */
 export const readTable: Language.LanguageTable = Language.makeTable([...targets, ...legacyTargets])
+
+/** The BCP-47 tag of a target name from a status answer, current or legacy. */
+export const tagOf = (name: string): Option.Option<string> => Language.fromVendor(readTable, name)
 
 /**
  * The ISO 639-1 code VoiceCheap takes as `originalLanguage` for a BCP-47 source tag: its primary

@@ -4,7 +4,7 @@
  * envelope. Decoding is lenient where the docs are loose (extra fields, nulls) and strict where a
  * wrong value would mislead (types of numbers and strings).
  */
-import { Schema } from "effect"
+import { Effect, Schema, SchemaTransformation } from "effect"
 
 /** `{ code, message, details? }` — every error VoiceCheap answers with. */
 export const ErrorEnvelope = Schema.Struct({
@@ -79,6 +79,24 @@ export const LipSync = Schema.Struct({
 })
 export type LipSync = typeof LipSync.Type
 
+/** The documented status words. Kept as data: decoding accepts any word, so a new one is not a crash. */
+export const statuses = ["processing", "success", "failed"] as const
+
+/**
+ * The documented progress steps, in order: `actualProgressStep` walks the first three and then
+ * switches to the dubbing step, which `dubbingStep` also reports (reference A.5, A.11).
+ */
+export const progressSteps = [
+  "downloading_content",
+  "content_validation",
+  "transcription_processing",
+  "smart_sync",
+  "audio_enhancement",
+  "audio_assembling",
+  "video_upload"
+] as const
+
+/** A percentage, 0–100 (not clamped: a vendor rounding to 100.4 must not fail decoding). */
 const Percent = Schema.Finite
 
 /** `GET /v1/translate/{projectId}/status`. `status` stays a string: unknown words must not fail decoding. */
@@ -103,48 +121,91 @@ export const StatusResponse = Schema.Struct({
 })
 export type StatusResponse = typeof StatusResponse.Type
 
-/** One entry of `translationTimeSkips`: a range (seconds) left untranslated. */
-export interface TimeSkip {
-  readonly startTime: number
-  readonly endTime: number
-  readonly duration: number
-}
+/** How VoiceCheap's form encodes a boolean: the words `"true"` and `"false"` (error `INVALID_BOOLEAN_VALUE`). */
+export const FormBoolean = Schema.Literals(["true", "false"]).pipe(
+  Schema.decodeTo(
+    Schema.Boolean,
+    SchemaTransformation.transform({
+      decode: (word) => word === "true",
+      encode: (flag) => (flag ? "true" : "false")
+    })
+  )
+)
 
-/** Voice cloning tuning, each 0–1. */
-export interface VoiceCloningSettings {
-  readonly stability: number
-  readonly similarity: number
-  readonly speakerBoost: number
-}
+/** A number in a form field, in decimal. */
+export const FormNumber = Schema.FiniteFromString
 
-/** The non-file fields of `POST /v1/translate` (and, where accepted, `POST /v1/projects`). */
-export interface TranslateFields {
-  readonly targetLanguage: string
-  readonly originalLanguage?: string | undefined
-  readonly projectName?: string | undefined
-  readonly keepBackgroundMusic?: boolean | undefined
-  readonly voiceIsolatorOption?: string | undefined
-  readonly keepOriginalVoice?: boolean | undefined
-  readonly originalVoiceVolume?: number | undefined
-  readonly subtitles?: boolean | undefined
-  readonly subtitlesSource?: string | undefined
-  readonly translationTimeSkips?: ReadonlyArray<TimeSkip> | undefined
-  readonly lipsyncPro?: boolean | undefined
-  readonly voiceCloningSettings?: VoiceCloningSettings | undefined
-}
+const Seconds = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const Unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
 
 /**
- * The form encoding VoiceCheap expects: booleans as `"true"`/`"false"`, objects and arrays as JSON
- * strings, numbers in decimal. Absent fields are left out.
+ * One entry of `translationTimeSkips`: a range left untranslated. The docs give the shape, not the
+ * unit; seconds, like every other duration in the API.
  */
-export const encodeFields = (fields: TranslateFields): ReadonlyArray<readonly [string, string]> => {
-  const out: Array<readonly [string, string]> = []
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === undefined) continue
-    if (typeof value === "boolean") out.push([key, value ? "true" : "false"])
-    else if (typeof value === "number") out.push([key, String(value)])
-    else if (typeof value === "string") out.push([key, value])
-    else out.push([key, JSON.stringify(value)])
-  }
-  return out
-}
+export const TimeSkip = Schema.Struct({ startTime: Seconds, endTime: Seconds, duration: Seconds })
+export type TimeSkip = typeof TimeSkip.Type
+
+/** Voice cloning tuning. The docs' examples (0.6, 0.8, 0.6) suggest 0–1 for each. */
+export const VoiceCloningSettings = Schema.Struct({ stability: Unit, similarity: Unit, speakerBoost: Unit })
+export type VoiceCloningSettings = typeof VoiceCloningSettings.Type
+
+/**
+ * The text fields of `POST /v1/translate` (the file travels beside them). Decoded, they are typed
+ * values; encoded, every one is the string VoiceCheap's form expects: booleans as `"true"`/`"false"`,
+ * objects and arrays as JSON strings (error `INVALID_JSON_FORMAT`), numbers in decimal. Absent fields
+ * are left out, so VoiceCheap applies its own defaults.
+ */
+export const TranslateForm = Schema.Struct({
+  /** A lowercase English name ("spanish", "brazilian portuguese"), not a code. */
+  targetLanguage: Schema.NonEmptyString,
+  /** An ISO 639-1 code; VoiceCheap recommends leaving it out for auto-detection. */
+  originalLanguage: Schema.optionalKey(Schema.String),
+  /** Defaults to the project id. */
+  projectName: Schema.optionalKey(Schema.String),
+  /** Keep music and ambience, replace only the voice (stem separation). VoiceCheap's default is true. */
+  keepBackgroundMusic: Schema.optionalKey(FormBoolean),
+  /** "Studio (Recommended)" or "Realistic" in the app; the wire values are not documented. */
+  voiceIsolatorOption: Schema.optionalKey(Schema.String),
+  keepOriginalVoice: Schema.optionalKey(FormBoolean),
+  /** The range is not documented. */
+  originalVoiceVolume: Schema.optionalKey(FormNumber),
+  subtitles: Schema.optionalKey(FormBoolean),
+  /** The values are not documented. */
+  subtitlesSource: Schema.optionalKey(Schema.String),
+  translationTimeSkips: Schema.optionalKey(Schema.fromJsonString(Schema.Array(TimeSkip))),
+  lipsyncPro: Schema.optionalKey(FormBoolean),
+  voiceCloningSettings: Schema.optionalKey(Schema.fromJsonString(VoiceCloningSettings))
+})
+
+/** The typed fields of `POST /v1/translate`. */
+export type TranslateFields = typeof TranslateForm.Type
+
+/** `POST /v1/projects` (transcription only) takes these; the others are "accepted … but ignored". */
+export const ProjectForm = Schema.Struct({
+  targetLanguage: TranslateForm.fields.targetLanguage,
+  originalLanguage: TranslateForm.fields.originalLanguage,
+  projectName: TranslateForm.fields.projectName
+})
+export type ProjectFields = typeof ProjectForm.Type
+
+const orderedPairs = (encoded: Readonly<Record<string, string | undefined>>, order: ReadonlyArray<string>) =>
+  order.flatMap((key) => {
+    const value = encoded[key]
+    return value === undefined ? [] : [[key, value] as const]
+  })
+
+/** The form fields as `[name, value]` pairs, in the documented order; a value out of range fails. */
+export const encodeFields = (
+  fields: TranslateFields
+): Effect.Effect<ReadonlyArray<readonly [string, string]>, Schema.SchemaError> =>
+  Effect.map(Schema.encodeEffect(TranslateForm)(fields), (encoded) =>
+    orderedPairs(encoded, Object.keys(TranslateForm.fields))
+  )
+
+/** The form fields of `POST /v1/projects` as `[name, value]` pairs. */
+export const encodeProjectFields = (
+  fields: ProjectFields
+): Effect.Effect<ReadonlyArray<readonly [string, string]>, Schema.SchemaError> =>
+  Effect.map(Schema.encodeEffect(ProjectForm)(fields), (encoded) =>
+    orderedPairs(encoded, Object.keys(ProjectForm.fields))
+  )

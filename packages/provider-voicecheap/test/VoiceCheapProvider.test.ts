@@ -53,6 +53,17 @@ conformance({
   requestCount: Effect.map(VoiceCheapSimulator.Simulator, (sim) => sim.totalRequests())
 })
 
+/** A temporary file of `size` bytes (sparse), removed with the scope. */
+const tempFile = (size: number, name = "clip.mp4") =>
+  Effect.gen(function* () {
+    const dir = mkdtempSync(join(tmpdir(), "polydub-vc-"))
+    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+    const path = join(dir, name)
+    writeFileSync(path, "")
+    truncateSync(path, size)
+    return Source.file(path)
+  })
+
 const follow = (ref: Parameters<typeof Jobs.await>[0]) => Jobs.await(ref, { interval: 50, deadline: "20 seconds" })
 
 describe("VoiceCheap provider over loopback", () => {
@@ -160,8 +171,11 @@ describe("VoiceCheap provider over loopback", () => {
       const provider = yield* TranslationProvider
       const source = yield* mediaSource
       yield* provider.submit({ source, targets: ["es"] })
-      const error = yield* Effect.flip(provider.submit({ source, targets: ["de"] }))
+      const error = yield* Effect.flip(provider.submit({ source: yield* tempFile(1000), targets: ["de"] }))
       assert.isTrue(error._tag === "RateLimited" && error.scope === "concurrency", String(error))
+      assert.strictEqual(error.providerCode, "CONCURRENT_TRANSLATION_LIMIT_REACHED")
+      // Not retried, though the file could be streamed again: it clears only when a project ends.
+      assert.strictEqual((yield* VoiceCheapSimulator.Simulator).requests().translate, 2)
     }).pipe(Effect.provide(stack({ concurrentLimit: 1, processingMs: 20_000 })))
   )
 
@@ -185,6 +199,110 @@ describe("VoiceCheap provider over loopback", () => {
     }).pipe(Effect.provide(stack()))
   )
 
+  it.live("a POST answered 500 after VoiceCheap processed it is not sent again (no idempotency key)", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      sim.injectFault({ kind: "http500AfterProcessing", endpoint: "translate" })
+      // A file source could be streamed again: only the retry rule stops a second upload.
+      const error = yield* Effect.flip(provider.submit({ source: yield* tempFile(4096), targets: ["es"] }))
+      assert.isTrue(error._tag === "ProviderUnavailable" && error.outcome === "unknown", String(error))
+      assert.strictEqual(error.status, 500)
+      assert.strictEqual(sim.requests().translate, 1)
+      assert.strictEqual(sim.totalRequests(), 1)
+      assert.strictEqual(sim.billableSubmissions(), 1)
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("a POST answered 429 on the request rate is sent again, after the advised Retry-After", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const source = yield* tempFile(2048)
+      yield* provider.submit({ source, targets: ["es"] })
+      const [second] = yield* provider.submit({ source, targets: ["de"] })
+      assert.strictEqual(second!.language, "de")
+      assert.strictEqual(sim.rejectedByRateLimit(), 1)
+      assert.strictEqual(sim.requests().translate, 3)
+      assert.strictEqual(sim.billableSubmissions(), 2)
+    }).pipe(
+      Effect.provide(
+        // The simulator's translate window is tighter than the client's budget, so it answers 429. Its
+        // window (3.8 s) outlasts both backoff retries (at most 1.2 s + 2.4 s), so only a client that
+        // waits the advised Retry-After (4 s) gets through.
+        stack({
+          rateLimits: { status: simWide, projects: simWide, translate: { limit: 1, windowMs: 3800 } },
+          retryAfterSeconds: 4
+        })
+      )
+    )
+  )
+
+  it.live("a status read answered 429 is RateLimited { scope: requests } once retries are spent", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      yield* provider.get(job!.ref)
+      const error = yield* Effect.flip(provider.get(job!.ref))
+      assert.isTrue(error._tag === "RateLimited" && error.scope === "requests", String(error))
+      assert.strictEqual(error.providerCode, "RATE_LIMIT_EXCEEDED")
+      assert.strictEqual(error.status, 429)
+    }).pipe(
+      Effect.provide(
+        stack(
+          { rateLimits: { status: { limit: 1, windowMs: 60_000 }, projects: simWide, translate: simWide } },
+          { retries: 0 }
+        )
+      )
+    )
+  )
+
+  it.live("a provider option out of range fails as InvalidRequest before anything is uploaded", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const error = yield* Effect.flip(
+        provider.submit({
+          source: yield* tempFile(1024),
+          targets: ["es"],
+          providerOptions: {
+            voicecheap: { voiceCloningSettings: { stability: 2, similarity: 0.5, speakerBoost: 0.5 } }
+          }
+        })
+      )
+      assert.isTrue(error._tag === "InvalidRequest" && error.param === "voiceCloningSettings", String(error))
+      assert.strictEqual(sim.totalRequests(), 0)
+    }).pipe(Effect.provide(stack()))
+  )
+
+  it.live("passes provider options through as form fields", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const [job] = yield* provider.submit({
+        source: yield* tempFile(1024),
+        targets: ["en-GB"],
+        title: "with options",
+        providerOptions: {
+          voicecheap: {
+            keepBackgroundMusic: false,
+            voiceIsolatorOption: "studio",
+            translationTimeSkips: [{ startTime: 0, endTime: 2, duration: 2 }],
+            voiceCloningSettings: { stability: 0.6, similarity: 0.8, speakerBoost: 0.6 },
+            lipsyncPro: true
+          }
+        }
+      })
+      assert.strictEqual(job!.language, "en-GB")
+      const [project] = sim.projects()
+      assert.strictEqual(project!.targetLanguage, "british english")
+      assert.strictEqual(project!.projectName, "with options")
+      assert.strictEqual(project!.lipSync, "pro")
+      const read = yield* provider.get(job!.ref)
+      assert.strictEqual(read.language, "en-GB", "the tag is read back from the status answer's name")
+    }).pipe(Effect.provide(stack()))
+  )
+
   it.live("a refused connection is ProviderUnavailable { outcome: not-sent }, after retries", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
@@ -201,7 +319,7 @@ describe("VoiceCheap provider over loopback", () => {
     )
   )
 
-  it.live("retries status reads through 5xx and malformed bodies", () =>
+  it.live("retries a status read through a 503; a malformed body is UnexpectedResponse", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
@@ -215,19 +333,20 @@ describe("VoiceCheap provider over loopback", () => {
     }).pipe(Effect.provide(stack({}, { retries: 2 })))
   )
 
-  it.live("keeps status reads inside the budget: a burst of 15 meets no 429", () =>
+  it.live("keeps status reads inside the budget: a burst of 40 reads under a 30-per-window limit meets no 429", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
       const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
-      yield* Effect.forEach(Array.from({ length: 15 }), () => provider.get(job!.ref), { concurrency: "unbounded" })
+      yield* Effect.forEach(Array.from({ length: 40 }), () => provider.get(job!.ref), { concurrency: "unbounded" })
       assert.strictEqual(sim.rejectedByRateLimit(), 0)
-      assert.strictEqual(sim.requests().status, 15)
+      assert.strictEqual(sim.requests().status, 40)
     }).pipe(
       Effect.provide(
+        // VoiceCheap's 30 per minute, with the minute shortened to 1.5 s on both sides.
         stack(
-          { rateLimits: { status: { limit: 5, windowMs: 400 }, translate: simWide, projects: simWide } },
-          { budgets: { status: { limit: 5, window: 400 }, translate: wide, projects: wide } }
+          { rateLimits: { status: { limit: 30, windowMs: 1500 }, translate: simWide, projects: simWide } },
+          { budgets: { status: { limit: 30, window: 1500 }, translate: wide, projects: wide } }
         )
       )
     )

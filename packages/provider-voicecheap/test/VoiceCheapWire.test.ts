@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { VoiceCheap, VoiceCheapClient, VoiceCheapLanguages, VoiceCheapWire } from "@polydub/provider-voicecheap"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Exit, Option, Schema } from "effect"
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8"))
@@ -39,26 +39,44 @@ describe("VoiceCheap wire schemas", () => {
     assert.throws(() => decodeStatus(bad))
   })
 
-  it("encodes form fields as VoiceCheap expects: booleans as words, objects as JSON", () => {
-    assert.deepStrictEqual(
+  it("encodes form fields as VoiceCheap expects: booleans as words, objects as JSON, documented order", () => {
+    const encoded = Effect.runSync(
       VoiceCheapWire.encodeFields({
+        lipsyncPro: true,
         targetLanguage: "spanish",
         keepBackgroundMusic: false,
-        lipsyncPro: true,
         originalVoiceVolume: 0.3,
         voiceCloningSettings: { stability: 0.6, similarity: 0.8, speakerBoost: 0.6 },
-        translationTimeSkips: [{ startTime: 0, endTime: 4.5, duration: 4.5 }],
-        projectName: undefined
-      }),
-      [
-        ["targetLanguage", "spanish"],
-        ["keepBackgroundMusic", "false"],
-        ["lipsyncPro", "true"],
-        ["originalVoiceVolume", "0.3"],
-        ["voiceCloningSettings", '{"stability":0.6,"similarity":0.8,"speakerBoost":0.6}'],
-        ["translationTimeSkips", '[{"startTime":0,"endTime":4.5,"duration":4.5}]']
-      ]
+        translationTimeSkips: [{ startTime: 0, endTime: 4.5, duration: 4.5 }]
+      })
     )
+    assert.deepStrictEqual(encoded, [
+      ["targetLanguage", "spanish"],
+      ["keepBackgroundMusic", "false"],
+      ["originalVoiceVolume", "0.3"],
+      ["translationTimeSkips", '[{"startTime":0,"endTime":4.5,"duration":4.5}]'],
+      ["lipsyncPro", "true"],
+      ["voiceCloningSettings", '{"stability":0.6,"similarity":0.8,"speakerBoost":0.6}']
+    ])
+    // The form decodes back to the typed fields: what the simulator (or VoiceCheap) reads.
+    const decoded = Schema.decodeUnknownSync(VoiceCheapWire.TranslateForm)(Object.fromEntries(encoded))
+    assert.strictEqual(decoded.keepBackgroundMusic, false)
+    assert.strictEqual(decoded.voiceCloningSettings?.similarity, 0.8)
+  })
+
+  it("refuses form values VoiceCheap would reject: a word that is not true/false, settings out of 0–1", () => {
+    const decode = Schema.decodeUnknownExit(VoiceCheapWire.TranslateForm)
+    assert.isTrue(Exit.isFailure(decode({ targetLanguage: "spanish", subtitles: "yes" })))
+    assert.isTrue(Exit.isFailure(decode({ targetLanguage: "spanish", voiceCloningSettings: "{stability:1" })))
+    const outOfRange = Effect.runSync(
+      Effect.flip(
+        VoiceCheapWire.encodeFields({
+          targetLanguage: "spanish",
+          voiceCloningSettings: { stability: 1.5, similarity: 0.8, speakerBoost: 0.6 }
+        })
+      )
+    )
+    assert.include(outOfRange.message, "stability")
   })
 })
 
@@ -164,6 +182,8 @@ describe("VoiceCheap errors", () => {
       Option.none()
     )
     assert.isTrue(param._tag === "InvalidRequest" && param.param === "targetLanguage")
+    const language = map(400, "INVALID_TARGET_LANGUAGE")
+    assert.isTrue(language._tag === "InvalidRequest" && language.param === "targetLanguage", "param from the code")
     const gateway = VoiceCheapClient.mapError("translate", 502, undefined, Option.none())
     assert.isTrue(gateway._tag === "ProviderUnavailable" && gateway.outcome === "unknown")
   })

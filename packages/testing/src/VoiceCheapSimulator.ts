@@ -46,6 +46,11 @@ export interface VoiceCheapSimulatorOptions {
     | undefined
   /** Largest upload, bytes. Documented: 20 GB. */
   readonly maxFileBytes?: number | undefined
+  /**
+   * The `Retry-After` header on 429 answers, in seconds. VoiceCheap documents none, so by default
+   * the simulator sends none; set it to test a client that honours one.
+   */
+  readonly retryAfterSeconds?: number | undefined
   /** How long output URLs stay valid. Not documented; 24 h here. */
   readonly urlTtlMs?: number | undefined
   /** Faults drawn at random for every API request, as probabilities (chaos testing). */
@@ -60,7 +65,10 @@ export type Endpoint = "translate" | "projects" | "status" | "files"
 export interface Fault {
   readonly kind:
     | "http500"
+    | "http502"
     | "http503"
+    /** Process the request (a project is created and billed), then answer 500: the worst case for a retry. */
+    | "http500AfterProcessing"
     /** Close the connection without answering, before doing anything. */
     | "dropBefore"
     /** Process the request (a project is created and billed), then close without answering. */
@@ -143,8 +151,27 @@ const isJson = (text: string): boolean => {
 const phase1Steps = ["downloading_content", "content_validation", "transcription_processing"]
 const phase2Steps = ["smart_sync", "audio_enhancement", "audio_assembling", "video_upload"]
 
-const errorBody = (status: number, code: string, message: string, details?: { field: string; reason: string }) =>
-  HttpServerResponse.jsonUnsafe(details === undefined ? { code, message } : { code, message, details }, { status })
+/** An injected 5xx: 502 and 503 as a gateway in front of the API would answer them, in plain text. */
+const serverError = (kind: Fault["kind"]) =>
+  kind === "http502" || kind === "http503"
+    ? HttpServerResponse.text(kind === "http502" ? "502 Bad Gateway" : "503 Service Unavailable", {
+        status: kind === "http502" ? 502 : 503
+      })
+    : errorBody(500, "INTERNAL_ERROR", "Internal server error")
+
+// VoiceCheap documents HTTP 500 but no code for it: the injected 5xx answers use "INTERNAL_ERROR",
+// which a client must treat like any unknown code.
+const errorBody = (
+  status: number,
+  code: string,
+  message: string,
+  details?: { field: string; reason: string },
+  headers?: Record<string, string>
+) =>
+  HttpServerResponse.jsonUnsafe(details === undefined ? { code, message } : { code, message, details }, {
+    status,
+    ...(headers === undefined ? {} : { headers })
+  })
 
 /** Builds the simulator's router app and state. */
 export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOptions = {}) {
@@ -162,6 +189,16 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     translate: options.rateLimits?.translate ?? { limit: 10, windowMs: 60_000 }
   }
   const maxFileBytes = options.maxFileBytes ?? 20 * 1024 ** 3
+  const retryAfter =
+    options.retryAfterSeconds === undefined ? undefined : { "retry-after": String(options.retryAfterSeconds) }
+  const tooMany = (endpoint: keyof typeof limits) =>
+    errorBody(
+      429,
+      "RATE_LIMIT_EXCEEDED",
+      `Too many requests (limit: ${limits[endpoint].limit} requests per minute)`,
+      undefined,
+      retryAfter
+    )
   const urlTtlMs = options.urlTtlMs ?? 24 * 3600 * 1000
 
   const projects = new Map<string, SimulatedProject>()
@@ -360,9 +397,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       const account = auth.account
       if (!admit(account.apiKey, endpoint)) {
         yield* drain(request)
-        const limit = limits[endpoint]
-        // VoiceCheap documents no Retry-After; the simulator sends none.
-        return errorBody(429, "RATE_LIMIT_EXCEEDED", `Too many requests (limit: ${limit.limit} requests per minute)`)
+        return tooMany(endpoint)
       }
       const contentType = request.headers["content-type"] ?? ""
       if (!contentType.startsWith("multipart/form-data")) {
@@ -407,9 +442,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       const name = fields.get("projectName") ?? ""
       const attempts = uploadAttempts.get(name) ?? []
       uploadAttempts.set(name, attempts)
-      if (fault?.kind === "http500" || fault?.kind === "http503") {
+      if (fault?.kind === "http500" || fault?.kind === "http502" || fault?.kind === "http503") {
         attempts.push("server-error")
-        return errorBody(fault.kind === "http500" ? 500 : 503, "INTERNAL_ERROR", "Internal server error")
+        return serverError(fault.kind)
       }
       const target = fields.get("targetLanguage")
       if (target === undefined || target === "") {
@@ -460,7 +495,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         return errorBody(
           429,
           "CONCURRENT_TRANSLATION_LIMIT_REACHED",
-          `You can run up to ${concurrentLimit} translations at the same time. Wait for one to finish.`
+          `You can run up to ${concurrentLimit} translations at the same time. Wait for one to finish.`,
+          undefined,
+          retryAfter
         )
       }
       credits.set(account.apiKey, left - 1)
@@ -482,8 +519,10 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       }
       pendingFailure = undefined
       projects.set(projectId, project)
-      attempts.push(fault?.kind === "dropAfter" ? "processed-answer-lost" : "processed")
+      const answerLost = fault?.kind === "dropAfter" || fault?.kind === "http500AfterProcessing"
+      attempts.push(answerLost ? "processed-answer-lost" : "processed")
       if (fault?.kind === "dropAfter") return yield* dropConnection(request)
+      if (fault?.kind === "http500AfterProcessing") return serverError(fault.kind)
       if (fault?.kind === "malformed")
         return HttpServerResponse.text('{"success": true, "projectId": ', { status: 200 })
       return HttpServerResponse.jsonUnsafe({
@@ -500,14 +539,17 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     const fault = takeFault("status")
     if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
     if (fault?.kind === "dropBefore" || fault?.kind === "dropAfter") return yield* dropConnection(request)
-    if (fault?.kind === "http500" || fault?.kind === "http503") {
-      return errorBody(fault.kind === "http500" ? 500 : 503, "INTERNAL_ERROR", "Internal server error")
+    if (
+      fault?.kind === "http500" ||
+      fault?.kind === "http502" ||
+      fault?.kind === "http503" ||
+      fault?.kind === "http500AfterProcessing"
+    ) {
+      return serverError(fault.kind)
     }
     const auth = authenticate(request)
     if (auth.error !== undefined) return auth.error
-    if (!admit(auth.account.apiKey, "status")) {
-      return errorBody(429, "RATE_LIMIT_EXCEEDED", "Too many requests (limit: 30 requests per minute)")
-    }
+    if (!admit(auth.account.apiKey, "status")) return tooMany("status")
     const { projectId } = yield* HttpRouter.params
     const project = projectId === undefined ? undefined : projects.get(projectId)
     if (project === undefined) return errorBody(404, "PROJECT_NOT_FOUND", "The specified project does not exist")
