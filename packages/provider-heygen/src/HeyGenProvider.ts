@@ -16,7 +16,6 @@ import {
   Language,
   makeProvider,
   mapStatus,
-  mediaTypeOf,
   NotFound,
   Outputs,
   PayloadTooLarge,
@@ -217,30 +216,8 @@ export const make = (apiVersion: "v3" | "v2" = "v3") =>
 
     const uploadOf = Effect.fnUntraced(function* (request: ResolvedRequest) {
       const source = request.source
-      const invalid = (message: string) => new InvalidRequest({ ...ctx("submit"), param: "source", message })
-      if (source._tag === "File") {
-        const info = yield* fs
-          .stat(source.path)
-          .pipe(Effect.mapError((e) => invalid(`cannot read ${source.path}: ${e.message}`)))
-        if (info.type !== "File") return yield* invalid(`${source.path} is not a file`)
-        const upload: ProviderHttp.Upload = {
-          name: source.path.split(/[\\/]/).pop() ?? "source.mp4",
-          mediaType: source.mediaType ?? mediaTypeOf(source.path),
-          size: Number(info.size),
-          stream: fs.stream(source.path, { chunkSize: 256 * 1024 }),
-          replayable: true
-        }
-        return upload
-      }
-      if (source._tag === "Stream") {
-        return {
-          name: source.name,
-          mediaType: source.mediaType,
-          size: source.size,
-          stream: source.stream,
-          replayable: false
-        } satisfies ProviderHttp.Upload
-      }
+      if (source._tag === "File") return yield* ProviderHttp.fileUpload(fs, source, ctx("submit"))
+      if (source._tag === "Stream") return ProviderHttp.streamUpload(source)
       return yield* Effect.die("unreachable: URL sources are not uploaded")
     })
 
