@@ -9,8 +9,7 @@
  */
 
 import { createHmac, randomBytes } from "node:crypto"
-import { createServer } from "node:http"
-import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
 import {
   FetchHttpClient,
@@ -20,6 +19,7 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "effect/http"
+import { serveRoutes } from "./internal/loopback.js"
 
 export interface HeyGenSimulatorOptions {
   /** Accepted API keys. Default one: `hg_sim_0123456789abcdef`. */
@@ -1695,15 +1695,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
 export const serve = (options: HeyGenSimulatorOptions = {}): Effect.Effect<HeyGenSimulator, never, Scope.Scope> =>
   Effect.gen(function* () {
     const sim = yield* make(options)
-    const app = yield* HttpRouter.toHttpEffect(sim.routes)
-    const server = yield* NodeHttpServer.make(() => createServer(), {
-      port: options.port ?? 0,
-      host: "127.0.0.1"
-    }).pipe(Effect.orDie)
-    const address = server.address
-    const baseUrl = address._tag === "UnixPathAddress" ? "http://127.0.0.1" : `http://127.0.0.1:${address.port}`
+    // The base URL is known only once the server listens; requests cannot arrive before it is set.
+    const baseUrl = yield* serveRoutes(sim.routes, options.port)
     sim.setBaseUrl(baseUrl)
-    yield* server.serve(app)
     return { baseUrl, apiKey: sim.firstKey, ...sim.control }
   })
 

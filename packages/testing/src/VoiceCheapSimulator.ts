@@ -9,10 +9,10 @@
  */
 
 import { randomBytes } from "node:crypto"
-import { createServer } from "node:http"
-import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
+import { serveRoutes } from "./internal/loopback.js"
 
 export interface Account {
   readonly apiKey: string
@@ -609,15 +609,9 @@ export const serve = (
 ): Effect.Effect<VoiceCheapSimulator, never, Scope.Scope> =>
   Effect.gen(function* () {
     const sim = yield* make(options)
-    const app = yield* HttpRouter.toHttpEffect(sim.routes)
-    const server = yield* NodeHttpServer.make(() => createServer(), {
-      port: options.port ?? 0,
-      host: "127.0.0.1"
-    }).pipe(Effect.orDie)
-    const address = server.address
-    const baseUrl = address._tag === "UnixPathAddress" ? "http://127.0.0.1" : `http://127.0.0.1:${address.port}`
+    // The base URL is known only once the server listens; requests cannot arrive before it is set.
+    const baseUrl = yield* serveRoutes(sim.routes, options.port)
     sim.setBaseUrl(baseUrl)
-    yield* server.serve(app)
     return { baseUrl, apiKey: sim.firstKey, ...sim.control }
   })
 
