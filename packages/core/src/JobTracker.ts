@@ -6,9 +6,16 @@
  * weighted up once a job is past its expected completion — and never to a job checked less than
  * `minInterval` ago. Webhook deliveries update a job at once and end its polling. A 429 pauses
  * everything for the advised time. Memory per job is one small record.
+ *
+ * Updates arrive from two sides, polls and webhooks, in any order and any number of times, so the
+ * tracker keeps a job's history monotonic: a terminal state (`Succeeded`, `Failed`) is final except
+ * for `Removed`, a replayed update makes no second change, and a poll answer that was in flight when
+ * a webhook landed is dropped, since it describes the job as it was before. A job that has not come
+ * to rest by its `deadline` is reported overdue (logged, counted, listed by `overdue`) and no longer
+ * awaited by `awaitAll`; it stays tracked, at a lower priority, since the vendor may yet finish it.
  */
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, PubSub, Result, Stream } from "effect"
-import { isResting, Job, type JobRef, type JobState, sameState } from "./Job.js"
+import { isResting, isTerminal, Job, type JobRef, type JobState, sameState } from "./Job.js"
 import { JobStore } from "./JobStore.js"
 import { retryAfterOf, type TranslationError } from "./TranslationError.js"
 import { type Budget, TranslationProvider, type TranslationProviderService } from "./TranslationProvider.js"
@@ -22,11 +29,15 @@ export interface TrackerOptions {
   readonly minInterval?: Duration.Input | undefined
   /** Pause after a 429 that gave no `Retry-After`. Default 30 s, doubling while 429s continue. */
   readonly backoff?: Duration.Input | undefined
+  /** A job not at rest this long after it was tracked is overdue. Default: none. */
+  readonly deadline?: Duration.Input | undefined
 }
 
 export interface TrackHint {
   /** How long the job is expected to take from submission (a vendor's estimate, or your own). */
   readonly expectedDuration?: Duration.Input | undefined
+  /** This job's own deadline, from when it was tracked; overrides the tracker's. */
+  readonly deadline?: Duration.Input | undefined
 }
 
 export interface Stats {
@@ -34,6 +45,10 @@ export interface Stats {
   readonly requests: number
   readonly rateLimited: number
   readonly webhookUpdates: number
+  /** Updates that changed nothing or were dropped: replays, late or stale answers, regressions. */
+  readonly ignoredUpdates: number
+  /** Tracked jobs past their deadline and not at rest. */
+  readonly overdue: number
 }
 
 export interface JobTrackerService {
@@ -46,8 +61,13 @@ export interface JobTrackerService {
   readonly changes: Stream.Stream<Job>
   /** The tracked jobs as last seen. */
   readonly snapshot: Effect.Effect<ReadonlyArray<Job>>
-  /** Waits until every given job (default: every tracked job) rests; returns them as last seen. */
+  /**
+   * Waits until every given job (default: every tracked job) rests or is overdue; returns them as
+   * last seen (an overdue job in its last known, unsettled state).
+   */
   readonly awaitAll: (refs?: ReadonlyArray<JobRef>) => Effect.Effect<ReadonlyArray<Job>>
+  /** The tracked jobs past their deadline and not at rest, as last seen. */
+  readonly overdue: Effect.Effect<ReadonlyArray<Job>>
   readonly stats: Effect.Effect<Stats>
 }
 
@@ -60,6 +80,11 @@ interface Entry {
   lastChecked: number
   /** When the job is expected to finish (ms), where known. */
   eta: number | undefined
+  /** When the job becomes overdue (ms), where it has a deadline. */
+  deadline: number | undefined
+  overdue: boolean
+  /** Bumped by every webhook delivery, so a poll answer read before one can be recognised. */
+  deliveries: number
 }
 
 const key = (ref: JobRef) => `${ref.provider}:${ref.kind}:${ref.id}`
@@ -72,12 +97,19 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
   const batch = Math.max(1, options.batch ?? caps.bulkStatus ?? 1)
   const minInterval = Duration.toMillis(Duration.fromInputUnsafe(options.minInterval ?? caps.polling.initial))
   const baseBackoff = Duration.toMillis(Duration.fromInputUnsafe(options.backoff ?? Duration.seconds(30)))
+  const millisOf = (input: Duration.Input | undefined) =>
+    input === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(input))
+  const defaultDeadline = millisOf(options.deadline)
   const store = yield* Effect.serviceOption(JobStore)
   const entries = new Map<string, Entry>()
   const pubsub = yield* PubSub.unbounded<Job>()
+  // Wakes `awaitAll` on a change of state or a job turning overdue.
+  const signals = yield* PubSub.unbounded<void>()
   let requests = 0
   let rateLimited = 0
   let webhookUpdates = 0
+  let ignoredUpdates = 0
+  let overdueCount = 0
   let pausedUntil = 0
   let consecutive429 = 0
 
@@ -87,14 +119,43 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
       onSome: (s) => s.put(job).pipe(Effect.catch((e) => Effect.logWarning(`job store: ${e.message}`)))
     })
 
+  /** Whether `next` may follow `current`: a terminal state is final, except for `Removed`. */
+  const follows = (current: JobState, next: JobState) =>
+    !isTerminal(current) || (next._tag === "Removed" && current._tag !== "Removed")
+
   const record = (entry: Entry, job: Job) =>
     Effect.gen(function* () {
-      const changed = !sameState(entry.job.state, job.state)
-      entry.job = job
-      if (changed) {
-        yield* PubSub.publish(pubsub, job)
-        yield* persist(job)
+      if (sameState(entry.job.state, job.state) || !follows(entry.job.state, job.state)) {
+        ignoredUpdates++
+        return
       }
+      entry.job = job
+      if (entry.overdue && isResting(job.state)) {
+        entry.overdue = false
+        overdueCount--
+      }
+      yield* PubSub.publish(pubsub, job)
+      yield* PubSub.publish(signals, undefined)
+      yield* persist(job)
+    })
+
+  const markOverdue = (entry: Entry, now: number) =>
+    Effect.gen(function* () {
+      entry.overdue = true
+      overdueCount++
+      yield* Effect.logWarning(
+        `tracker: ${key(entry.job.ref)} is overdue: not settled ${Math.round((now - entry.since) / 1000)} s after it was tracked ` +
+          `(last state: ${entry.job.state._tag}, "${entry.job.providerStatus}"); still tracked`
+      )
+      yield* PubSub.publish(signals, undefined)
+    })
+
+  /** Stops following a job; `awaitAll` no longer waits for it. */
+  const forget = (ref: JobRef) =>
+    Effect.gen(function* () {
+      if (entries.get(key(ref))?.overdue === true) overdueCount--
+      entries.delete(key(ref))
+      yield* PubSub.publish(signals, undefined)
     })
 
   /** How much a job wants reading now: staleness, weighted by how likely it is to have finished. */
@@ -103,7 +164,8 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
     if (stale < minInterval) return -1
     const state = entry.job.state
     let weight = 1
-    if (entry.eta !== undefined) weight = now >= entry.eta ? 4 : 0.5
+    if (entry.overdue) weight = 0.25
+    else if (entry.eta !== undefined) weight = now >= entry.eta ? 4 : 0.5
     else if (state._tag === "Running" && state.progress !== undefined && state.progress > 0) {
       const age = now - entry.since
       const remaining = (age * (1 - state.progress)) / state.progress
@@ -112,10 +174,11 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
     return stale * weight
   }
 
-  const pick = (now: number): Array<Entry> => {
+  const pick = (now: number, late: Array<Entry>): Array<Entry> => {
     const ranked: Array<[number, Entry]> = []
     for (const entry of entries.values()) {
       if (isResting(entry.job.state)) continue
+      if (!entry.overdue && entry.deadline !== undefined && now >= entry.deadline) late.push(entry)
       const p = priority(entry, now)
       if (p < 0) continue
       if (ranked.length < batch) {
@@ -142,10 +205,13 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
   const poll = Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     if (now < pausedUntil) return pausedUntil - now
-    const chosen = pick(now)
+    const late: Array<Entry> = []
+    const chosen = pick(now, late)
+    for (const entry of late) yield* markOverdue(entry, now)
     if (chosen.length === 0) return spacing
     requests++
     for (const entry of chosen) entry.lastChecked = now
+    const deliveries = chosen.map((e) => e.deliveries)
     const refs = chosen.map((e) => e.job.ref)
     const outcome = yield* Effect.result(
       batch > 1 && refs.length > 1
@@ -161,13 +227,16 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
     consecutive429 = 0
     for (const [i, result] of outcome.success.entries()) {
       const entry = chosen[i]!
-      if (Result.isSuccess(result)) {
+      if (entry.deliveries !== deliveries[i]) {
+        // A webhook landed while this answer was in flight: the answer is older news.
+        ignoredUpdates++
+      } else if (Result.isSuccess(result)) {
         yield* record(entry, result.success)
       } else if (result.failure._tag === "RateLimited") {
         yield* onRateLimited(result.failure, now)
       } else if (result.failure._tag === "NotFound") {
         yield* Effect.logWarning(`tracker: ${key(entry.job.ref)} is gone at ${provider.id}; no longer tracked`)
-        entries.delete(key(entry.job.ref))
+        yield* forget(entry.job.ref)
       }
     }
     return spacing
@@ -188,7 +257,16 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
     const now = yield* Clock.currentTimeMillis
     for (const job of loaded.jobs) {
       if (job.ref.provider !== provider.id || isResting(job.state)) continue
-      entries.set(key(job.ref), { job, since: job.observedAt.epochMilliseconds, lastChecked: 0, eta: undefined })
+      const since = job.observedAt.epochMilliseconds
+      entries.set(key(job.ref), {
+        job,
+        since,
+        lastChecked: 0,
+        eta: undefined,
+        deadline: defaultDeadline === undefined ? undefined : since + defaultDeadline,
+        overdue: false,
+        deliveries: 0
+      })
     }
     if (entries.size > 0)
       yield* Effect.logInfo(`tracker: resumed ${entries.size} ${provider.id} job(s) from the store (${now})`)
@@ -202,19 +280,29 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
         hint.expectedDuration === undefined
           ? undefined
           : since + Duration.toMillis(Duration.fromInputUnsafe(hint.expectedDuration))
+      const within = millisOf(hint.deadline) ?? defaultDeadline
       const existing = entries.get(key(job.ref))
       if (existing !== undefined) {
         existing.eta = eta ?? existing.eta
+        if (hint.deadline !== undefined) existing.deadline = existing.since + millisOf(hint.deadline)!
         return
       }
       // Treated as just read: a fresh submission is not polled before `minInterval`.
-      entries.set(key(job.ref), { job, since, lastChecked: now, eta })
+      entries.set(key(job.ref), {
+        job,
+        since,
+        lastChecked: now,
+        eta,
+        deadline: within === undefined ? undefined : since + within,
+        overdue: false,
+        deliveries: 0
+      })
       yield* persist(job)
     })
 
   const untrack = (ref: JobRef) =>
     Effect.gen(function* () {
-      entries.delete(key(ref))
+      yield* forget(ref)
       if (Option.isSome(store)) yield* store.value.remove(key(ref)).pipe(Effect.ignore)
     })
 
@@ -223,6 +311,7 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
       const entry = entries.get(key(ref))
       if (entry === undefined) return
       webhookUpdates++
+      entry.deliveries++
       const now = yield* Clock.currentTimeMillis
       entry.lastChecked = now
       yield* record(entry, new Job({ ...entry.job, state, providerStatus, observedAt: DateTime.makeUnsafe(now) }))
@@ -236,9 +325,9 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
       const resting = () =>
         wanted.every((k) => {
           const e = entries.get(k)
-          return e === undefined || isResting(e.job.state)
+          return e === undefined || e.overdue || isResting(e.job.state)
         })
-      const subscription = yield* PubSub.subscribe(pubsub)
+      const subscription = yield* PubSub.subscribe(signals)
       while (!resting()) yield* PubSub.take(subscription)
       return wanted.flatMap((k) => {
         const e = entries.get(k)
@@ -246,9 +335,29 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
       })
     }).pipe(Effect.scoped)
 
-  const stats = Effect.sync((): Stats => ({ tracked: entries.size, requests, rateLimited, webhookUpdates }))
+  const overdue = Effect.sync(() => [...entries.values()].filter((e) => e.overdue).map((e) => e.job))
 
-  return JobTracker.of({ track, untrack, deliver, changes: Stream.fromPubSub(pubsub), snapshot, awaitAll, stats })
+  const stats = Effect.sync(
+    (): Stats => ({
+      tracked: entries.size,
+      requests,
+      rateLimited,
+      webhookUpdates,
+      ignoredUpdates,
+      overdue: overdueCount
+    })
+  )
+
+  return JobTracker.of({
+    track,
+    untrack,
+    deliver,
+    changes: Stream.fromPubSub(pubsub),
+    snapshot,
+    awaitAll,
+    overdue,
+    stats
+  })
 })
 
 /** A tracker for the `TranslationProvider` in context (and the `JobStore`, when there is one). */

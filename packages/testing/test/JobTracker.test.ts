@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { type Job, JobStore, JobTracker, Source, TranslationProvider } from "@polydub/core"
+import { type Job, type JobRef, JobStore, JobTracker, Source, TranslationProvider } from "@polydub/core"
 import { TestProvider } from "@polydub/testing"
 import { Duration, Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -114,6 +114,118 @@ describe("JobTracker", () => {
     }).pipe(
       Effect.scoped,
       Effect.provide(TestProvider.layer({ preset: "heygen", id: "heygen", script: () => ({ runningFor: "1 hour" }) }))
+    )
+  )
+
+  it.effect("replayed and reordered webhooks make no second transition and never move a settled job back", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const tracker = yield* JobTracker.make(provider)
+      const [job] = yield* submitMany(1, ["es"])
+      yield* tracker.track(job!)
+      const seen: Array<string> = []
+      yield* Effect.forkChild(
+        Stream.runForEach(tracker.changes, (j) => Effect.sync(() => void seen.push(j.state._tag)))
+      )
+      yield* TestClock.adjust("1 second")
+      const failed = { _tag: "Failed", reason: { code: "failed", message: "audio missing" } } as const
+      yield* tracker.deliver(job!.ref, failed)
+      yield* tracker.deliver(job!.ref, failed)
+      // An older event arriving late: the job was running before it failed.
+      yield* tracker.deliver(job!.ref, { _tag: "Running", progress: 0.5 })
+      yield* tracker.deliver(job!.ref, { _tag: "Queued" })
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(seen, ["Failed"])
+      const [now] = yield* tracker.snapshot
+      assert.strictEqual(now!.state._tag, "Failed")
+      const stats = yield* tracker.stats
+      assert.strictEqual(stats.webhookUpdates, 4)
+      assert.strictEqual(stats.ignoredUpdates, 3)
+      // Removal may still follow a final state.
+      yield* tracker.deliver(job!.ref, { _tag: "Removed" })
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(seen, ["Failed", "Removed"])
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(TestProvider.layer({ preset: "heygen", id: "heygen", script: () => ({ runningFor: "1 hour" }) }))
+    )
+  )
+
+  it.effect("a poll answer in flight when a webhook lands is dropped as older news", () =>
+    Effect.gen(function* () {
+      const real = yield* TranslationProvider
+      // Status reads take 20 s, so a webhook lands while one is in flight.
+      const provider = {
+        ...real,
+        get: (ref: JobRef) => Effect.delay(real.get(ref), "20 seconds"),
+        getMany: (refs: ReadonlyArray<JobRef>) => Effect.delay(real.getMany(refs), "20 seconds")
+      }
+      const tracker = yield* JobTracker.make(provider, { minInterval: "5 seconds" })
+      const [job] = yield* submitMany(1, ["es"])
+      yield* tracker.track(job!)
+      const seen: Array<string> = []
+      yield* Effect.forkChild(
+        Stream.runForEach(tracker.changes, (j) => Effect.sync(() => void seen.push(j.state._tag)))
+      )
+      // The first read starts at 5 s and answers at 25 s with Running; the webhook lands at 10 s.
+      yield* TestClock.adjust("10 seconds")
+      yield* tracker.deliver(job!.ref, { _tag: "Failed", reason: { code: "failed", message: "audio missing" } })
+      yield* TestClock.adjust("30 seconds")
+      assert.deepStrictEqual(seen, ["Failed"])
+      assert.isAtLeast((yield* tracker.stats).ignoredUpdates, 1)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        TestProvider.layer({ preset: "voicecheap", id: "voicecheap", script: () => ({ runningFor: "1 hour" }) })
+      )
+    )
+  )
+
+  it.effect("a job stuck past its deadline is reported overdue, no longer awaited, and still followed", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const tracker = yield* JobTracker.make(provider, { deadline: "30 minutes" })
+      const jobs = yield* submitMany(3, ["es", "fr", "fr-CA"])
+      for (const job of jobs) yield* tracker.track(job)
+      const fiber = yield* Effect.forkChild(tracker.awaitAll())
+      const done = yield* runFor(fiber, "10 seconds", "2 hours")
+      const tags = Object.fromEntries(done.map((j) => [j.language, j.state._tag]))
+      assert.deepStrictEqual(tags, { es: "Succeeded", fr: "Running", "fr-CA": "Succeeded" })
+      const overdue = yield* tracker.overdue
+      assert.deepStrictEqual(
+        overdue.map((j) => j.language),
+        ["fr"]
+      )
+      assert.strictEqual((yield* tracker.stats).overdue, 1)
+      // Still followed: when the vendor finally settles it, it is no longer overdue.
+      yield* tracker.deliver(overdue[0]!.ref, { _tag: "Failed", reason: { code: "timeout", message: "gave up" } })
+      assert.strictEqual((yield* tracker.stats).overdue, 0)
+      assert.deepStrictEqual(yield* tracker.overdue, [])
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        TestProvider.layer({
+          preset: "heygen",
+          id: "heygen",
+          script: ({ language }) => (language === "fr" ? { stuck: true } : { runningFor: "5 minutes" })
+        })
+      )
+    )
+  )
+
+  it.effect("a per-job deadline overrides the tracker's", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const tracker = yield* JobTracker.make(provider, { deadline: "10 hours" })
+      const [job] = yield* submitMany(1, ["es"])
+      yield* tracker.track(job!, { deadline: "10 minutes" })
+      const fiber = yield* Effect.forkChild(tracker.awaitAll())
+      const [last] = yield* runFor(fiber, "10 seconds", "1 hour")
+      assert.strictEqual(last!.state._tag, "Running")
+      assert.strictEqual((yield* tracker.stats).overdue, 1)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(TestProvider.layer({ preset: "heygen", id: "heygen", script: () => ({ stuck: true }) }))
     )
   )
 
