@@ -31,6 +31,8 @@ export interface TrackerOptions {
   readonly backoff?: Duration.Input | undefined
   /** A job not at rest this long after it was tracked is overdue. Default: none. */
   readonly deadline?: Duration.Input | undefined
+  /** Status requests in flight at once, so one slow answer does not stall the schedule. Default 8. */
+  readonly concurrency?: number | undefined
 }
 
 export interface TrackHint {
@@ -45,7 +47,7 @@ export interface Stats {
   readonly requests: number
   readonly rateLimited: number
   readonly webhookUpdates: number
-  /** Updates that changed nothing or were dropped: replays, late or stale answers, regressions. */
+  /** Updates dropped: replayed webhooks, poll answers older than a webhook, moves back from a final state. */
   readonly ignoredUpdates: number
   /** Tracked jobs past their deadline and not at rest. */
   readonly overdue: number
@@ -85,6 +87,8 @@ interface Entry {
   overdue: boolean
   /** Bumped by every webhook delivery, so a poll answer read before one can be recognised. */
   deliveries: number
+  /** A status request for this job is in flight. */
+  reading: boolean
 }
 
 const key = (ref: JobRef) => `${ref.provider}:${ref.kind}:${ref.id}`
@@ -100,6 +104,8 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
   const millisOf = (input: Duration.Input | undefined) =>
     input === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(input))
   const defaultDeadline = millisOf(options.deadline)
+  const concurrency = Math.max(1, options.concurrency ?? 8)
+  const scope = yield* Effect.scope
   const store = yield* Effect.serviceOption(JobStore)
   const entries = new Map<string, Entry>()
   const pubsub = yield* PubSub.unbounded<Job>()
@@ -110,6 +116,7 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
   let webhookUpdates = 0
   let ignoredUpdates = 0
   let overdueCount = 0
+  let inFlight = 0
   let pausedUntil = 0
   let consecutive429 = 0
 
@@ -123,10 +130,12 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
   const follows = (current: JobState, next: JobState) =>
     !isTerminal(current) || (next._tag === "Removed" && current._tag !== "Removed")
 
-  const record = (entry: Entry, job: Job) =>
+  /** Applies an observation; a poll that finds the job unchanged is no news, a webhook that does is a replay. */
+  const record = (entry: Entry, job: Job, fromWebhook: boolean) =>
     Effect.gen(function* () {
-      if (sameState(entry.job.state, job.state) || !follows(entry.job.state, job.state)) {
-        ignoredUpdates++
+      const same = sameState(entry.job.state, job.state)
+      if (same || !follows(entry.job.state, job.state)) {
+        if (!same || fromWebhook) ignoredUpdates++
         return
       }
       entry.job = job
@@ -177,7 +186,7 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
   const pick = (now: number, late: Array<Entry>): Array<Entry> => {
     const ranked: Array<[number, Entry]> = []
     for (const entry of entries.values()) {
-      if (isResting(entry.job.state)) continue
+      if (isResting(entry.job.state) || entry.reading) continue
       if (!entry.overdue && entry.deadline !== undefined && now >= entry.deadline) late.push(entry)
       const p = priority(entry, now)
       if (p < 0) continue
@@ -202,43 +211,71 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
       pausedUntil = now + pause
     })
 
+  /** One status request for the chosen jobs, and what its answer teaches. */
+  const read = (chosen: ReadonlyArray<Entry>, now: number) =>
+    Effect.gen(function* () {
+      const deliveries = chosen.map((e) => e.deliveries)
+      const refs = chosen.map((e) => e.job.ref)
+      const outcome = yield* Effect.result(
+        batch > 1 && refs.length > 1
+          ? provider.getMany(refs)
+          : Effect.map(provider.get(refs[0]!), (job) => [Result.succeed(job)])
+      )
+      if (Result.isFailure(outcome)) {
+        const error = outcome.failure
+        if (error._tag === "RateLimited") yield* onRateLimited(error, now)
+        else yield* Effect.logWarning(`tracker: ${provider.id} status read failed: ${error.message}`)
+        return
+      }
+      consecutive429 = 0
+      yield* learn(chosen, deliveries, outcome.success, now)
+    }).pipe(
+      Effect.ensuring(
+        Effect.sync(() => {
+          inFlight--
+          for (const entry of chosen) entry.reading = false
+        })
+      )
+    )
+
+  const learn = (
+    chosen: ReadonlyArray<Entry>,
+    deliveries: ReadonlyArray<number>,
+    results: ReadonlyArray<Result.Result<Job, TranslationError>>,
+    now: number
+  ) =>
+    Effect.gen(function* () {
+      for (const [i, result] of results.entries()) {
+        const entry = chosen[i]!
+        if (entry.deliveries !== deliveries[i]) {
+          // A webhook landed while this answer was in flight: the answer is older news.
+          ignoredUpdates++
+        } else if (Result.isSuccess(result)) {
+          yield* record(entry, result.success, false)
+        } else if (result.failure._tag === "RateLimited") {
+          yield* onRateLimited(result.failure, now)
+        } else if (result.failure._tag === "NotFound") {
+          yield* Effect.logWarning(`tracker: ${key(entry.job.ref)} is gone at ${provider.id}; no longer tracked`)
+          yield* forget(entry.job.ref)
+        }
+      }
+    })
+
+  // Reads run side by side (a slow answer must not hold up the schedule), at most `concurrency` at once.
   const poll = Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     if (now < pausedUntil) return pausedUntil - now
     const late: Array<Entry> = []
     const chosen = pick(now, late)
     for (const entry of late) yield* markOverdue(entry, now)
-    if (chosen.length === 0) return spacing
+    if (chosen.length === 0 || inFlight >= concurrency) return spacing
     requests++
-    for (const entry of chosen) entry.lastChecked = now
-    const deliveries = chosen.map((e) => e.deliveries)
-    const refs = chosen.map((e) => e.job.ref)
-    const outcome = yield* Effect.result(
-      batch > 1 && refs.length > 1
-        ? provider.getMany(refs)
-        : Effect.map(provider.get(refs[0]!), (job) => [Result.succeed(job)])
-    )
-    if (Result.isFailure(outcome)) {
-      const error = outcome.failure
-      if (error._tag === "RateLimited") yield* onRateLimited(error, now)
-      else yield* Effect.logWarning(`tracker: ${provider.id} status read failed: ${error.message}`)
-      return spacing
+    inFlight++
+    for (const entry of chosen) {
+      entry.lastChecked = now
+      entry.reading = true
     }
-    consecutive429 = 0
-    for (const [i, result] of outcome.success.entries()) {
-      const entry = chosen[i]!
-      if (entry.deliveries !== deliveries[i]) {
-        // A webhook landed while this answer was in flight: the answer is older news.
-        ignoredUpdates++
-      } else if (Result.isSuccess(result)) {
-        yield* record(entry, result.success)
-      } else if (result.failure._tag === "RateLimited") {
-        yield* onRateLimited(result.failure, now)
-      } else if (result.failure._tag === "NotFound") {
-        yield* Effect.logWarning(`tracker: ${key(entry.job.ref)} is gone at ${provider.id}; no longer tracked`)
-        yield* forget(entry.job.ref)
-      }
-    }
+    yield* Effect.forkIn(read(chosen, now), scope)
     return spacing
   })
 
@@ -265,7 +302,8 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
         eta: undefined,
         deadline: defaultDeadline === undefined ? undefined : since + defaultDeadline,
         overdue: false,
-        deliveries: 0
+        deliveries: 0,
+        reading: false
       })
     }
     if (entries.size > 0)
@@ -295,7 +333,8 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
         eta,
         deadline: within === undefined ? undefined : since + within,
         overdue: false,
-        deliveries: 0
+        deliveries: 0,
+        reading: false
       })
       yield* persist(job)
     })
@@ -314,7 +353,7 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
       entry.deliveries++
       const now = yield* Clock.currentTimeMillis
       entry.lastChecked = now
-      yield* record(entry, new Job({ ...entry.job, state, providerStatus, observedAt: DateTime.makeUnsafe(now) }))
+      yield* record(entry, new Job({ ...entry.job, state, providerStatus, observedAt: DateTime.makeUnsafe(now) }), true)
     })
 
   const snapshot = Effect.sync(() => [...entries.values()].map((e) => e.job))
