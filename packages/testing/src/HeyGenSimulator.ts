@@ -49,13 +49,39 @@ export interface HeyGenSimulatorOptions {
   readonly faultRates?: Partial<Record<Exclude<FaultKind, "latency">, number>> | undefined
   /** Seed for the random faults, so a chaos run can be repeated. */
   readonly seed?: number | undefined
+  /** How long a `stall` fault holds the answer to a processed request, ms. Default 5000. */
+  readonly stallMs?: number | undefined
+  /** How long a `burst429` fault answers every request with 429, ms. Default 1000. */
+  readonly burstMs?: number | undefined
+  /**
+   * Outcomes drawn at random for every created translation, as probabilities (chaos testing):
+   * `fail` fails it, `stuck` never finishes it, `urlNull` answers `completed` with a null URL for
+   * its first three completed reads.
+   */
+  readonly jobFaultRates?: Partial<Record<JobFaultKind, number>> | undefined
+  /**
+   * Faults drawn for every webhook delivery: `duplicate` sends it twice, `delay` holds it up to
+   * `webhookDelayMs` longer, so deliveries arrive out of order and after polls have seen the result.
+   */
+  readonly webhookFaultRates?: Partial<Record<"duplicate" | "delay", number>> | undefined
+  /** The longest extra hold of a delayed webhook, ms. Default 2000. */
+  readonly webhookDelayMs?: number | undefined
 }
+
+/** What a job-level chaos fault does to a created translation. */
+export type JobFaultKind = "fail" | "stuck" | "urlNull"
+
+/** How a created translation ends, as the simulator decided when it was created. */
+export type JobOutcome = "succeeded" | "failed" | "stuck"
 
 /**
  * `http500`, `http502`, `dropBefore`: refused before any processing. `http500After`, `dropAfter`: the
  * request is processed (and billed), then the answer is an error or is lost, as after a gateway
  * timeout. `malformed`: a 200 whose body is cut short. `errorInOk` (v2 routes): a 200 whose envelope
  * has `error` set and `data` null, the v2 quirk of reference §8.7. `latency`: waits `ms` first.
+ * `stall`: the request is processed, then the answer is held `stallMs`, as when a client's timeout
+ * fires after the vendor accepted the request. `burst429`: every request is refused with 429 and a
+ * `Retry-After` for `burstMs`, as during a vendor-side rate-limit burst.
  */
 export type FaultKind =
   | "http500"
@@ -66,6 +92,8 @@ export type FaultKind =
   | "malformed"
   | "errorInOk"
   | "latency"
+  | "stall"
+  | "burst429"
 
 /** A fault for upcoming requests whose path starts with `pathPrefix` (all when absent). */
 export interface Fault {
@@ -126,6 +154,14 @@ export interface HeyGenSimulator {
   readonly injectedFaults: () => Readonly<Record<string, number>>
   /** Translations created per title: more than one for a title is a double billing when titles are unique. */
   readonly jobsByTitle: () => ReadonlyMap<string, number>
+  /** How each created translation ends, by id. */
+  readonly outcomes: () => ReadonlyMap<string, JobOutcome>
+  /** Arrival times (epoch ms) of every API request, served files excepted. */
+  readonly requestTimes: () => ReadonlyArray<number>
+  /** Requests refused with 429 inside an injected `burst429`. */
+  readonly refusedInBursts: () => number
+  /** v3 mutations received without an `Idempotency-Key` (each one a request a retry could bill twice). */
+  readonly unkeyedMutations: () => number
 }
 
 /**
@@ -526,6 +562,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   const urlTtlMs = options.urlTtlMs ?? 7 * 24 * 3600 * 1000
   const secret = options.webhookSecret ?? "whsec_simulator"
   const signatureHeader = options.signatureHeader ?? "Signature"
+  const stallMs = options.stallMs ?? 5000
+  const burstMs = options.burstMs ?? 1000
+  const webhookDelayMs = options.webhookDelayMs ?? 2000
   const credits = new Map<string, number>([...keys].map((k) => [k, options.credits ?? Infinity]))
 
   const jobs = new Map<string, SimJob>()
@@ -553,6 +592,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     }
   >()
   let requests = 0
+  const requestTimes: Array<number> = []
+  let burstUntil = 0
+  let refusedInBursts = 0
+  let unkeyedMutations = 0
   let billable = 0
   let replays = 0
   let conflicts = 0
@@ -599,6 +642,19 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   }
   const rates = Object.entries(options.faultRates ?? {}) as Array<[Exclude<FaultKind, "latency">, number]>
   const injected: Record<string, number> = {}
+  /** Draws one of `table`'s kinds with its probability, or none; counts what it draws. */
+  const draw = <K extends string>(table: Partial<Record<K, number>> | undefined, prefix = ""): K | undefined => {
+    if (table === undefined) return undefined
+    let roll = random()
+    for (const [kind, rate] of Object.entries(table) as Array<[K, number]>) {
+      if (roll < rate) {
+        injected[prefix + kind] = (injected[prefix + kind] ?? 0) + 1
+        return kind
+      }
+      roll -= rate
+    }
+    return undefined
+  }
 
   const takeFault = (method: string, path: string): Fault | undefined => {
     if (rates.length > 0) {
@@ -681,8 +737,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     if ((job.callbackUrl === undefined && !hasEndpoint) || job.stuck) return
     const url = job.callbackUrl
     const delay = job.kind === "proofread" ? proofreadMs : queuedMs + (job.failure ? runningMs / 2 : runningMs)
+    const webhookFault = draw(options.webhookFaultRates, "webhook:")
+    const hold = webhookFault === "delay" ? Math.floor(random() * webhookDelayMs) : 0
     const deliver = Effect.gen(function* () {
-      yield* Effect.sleep(delay + 5)
+      yield* Effect.sleep(delay + 5 + hold)
       const failed = job.failure !== undefined
       const eventType =
         job.kind === "proofread"
@@ -722,16 +780,24 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
           targets.push({ url: endpoint.url, secret: endpoint.secret })
         }
       }
+      const send = (target: { url: string; secret: string }) =>
+        Effect.gen(function* () {
+          const signature = createHmac("sha256", target.secret).update(body).digest("hex")
+          const status = yield* Effect.tryPromise(() =>
+            fetch(target.url, {
+              method: "POST",
+              headers: { "content-type": "application/json", [signatureHeader]: signature },
+              body
+            }).then((r) => r.status)
+          ).pipe(Effect.orElseSucceed(() => 0))
+          callbacks.push({ url: target.url, eventType, status })
+        })
       for (const target of targets) {
-        const signature = createHmac("sha256", target.secret).update(body).digest("hex")
-        const status = yield* Effect.tryPromise(() =>
-          fetch(target.url, {
-            method: "POST",
-            headers: { "content-type": "application/json", [signatureHeader]: signature },
-            body
-          }).then((r) => r.status)
-        ).pipe(Effect.orElseSucceed(() => 0))
-        callbacks.push({ url: target.url, eventType, status })
+        yield* send(target)
+        // HeyGen's docs do not say whether a delivery can repeat; senders with at-least-once
+        // delivery do repeat, so a chaos run sends some twice, the second a little later.
+        if (webhookFault === "duplicate")
+          yield* Effect.forkDetach(Effect.andThen(Effect.sleep(Math.floor(random() * 200)), send(target)))
       }
     })
     background = background.pipe(Effect.andThen(Effect.forkDetach(deliver)))
@@ -744,9 +810,13 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     language: string,
     extra: Partial<SimJob>
   ): SimJob => {
-    const failure = nextFailure
-    const stuck = nextStuck
-    const urlNull = kind === "translation" ? nextUrlNull : 0
+    const chaos =
+      kind === "translation" && nextFailure === undefined && !nextStuck && nextUrlNull === 0
+        ? draw(options.jobFaultRates, "job:")
+        : undefined
+    const failure = chaos === "fail" ? "Video translation failed: the audio could not be processed." : nextFailure
+    const stuck = chaos === "stuck" || nextStuck
+    const urlNull = kind === "translation" ? (chaos === "urlNull" ? 3 : nextUrlNull) : 0
     nextFailure = undefined
     nextStuck = false
     if (kind === "translation") nextUrlNull = 0
@@ -819,6 +889,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
       const request = yield* HttpServerRequest.HttpServerRequest
       const params = yield* HttpRouter.params
       requests++
+      requestTimes.push(Date.now())
       const path = new URL(request.url, "http://x").pathname
       const fault = takeFault(request.method, path)
       if (fault?.kind === "dropBefore") return yield* dropConnection(request)
@@ -835,6 +906,18 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
         return v2
           ? v2Error(401, 40009, "Invalid credentials")
           : v3Error(401, "authentication_failed", "Invalid or expired API key. Verify your x-api-key header.")
+      }
+      const now = Date.now()
+      if (fault?.kind === "burst429") burstUntil = now + burstMs
+      if (now < burstUntil) {
+        refusedInBursts++
+        return v3Error(
+          429,
+          "rate_limit_exceeded",
+          "Too many requests. Retry after the duration specified in the Retry-After header.",
+          null,
+          { "retry-after": String(Math.max(1, Math.ceil((burstUntil - now) / 1000))) }
+        )
       }
       const wait = admit(apiKey)
       if (wait > 0) {
@@ -872,13 +955,16 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
                 ? Effect.succeed(
                     HttpServerResponse.jsonUnsafe({ error: "Internal error, please retry later", data: null })
                   )
-                : Effect.succeed(response)
+                : fault?.kind === "stall"
+                  ? Effect.delay(Effect.succeed(response), stallMs)
+                  : Effect.succeed(response)
       // Handlers do their work when run, not when built: a replay must not run them.
       // Latency is processing time: an idempotent request is "in flight" (409 to a repeat) meanwhile.
       const run = Effect.suspend(() => handler({ request, apiKey, params, body, now: Date.now() })).pipe(
         Effect.delay(fault?.kind === "latency" ? (fault.ms ?? 1000) : 0)
       )
       const key = request.headers["idempotency-key"]
+      if (options.idempotent === true && key === undefined) unkeyedMutations++
       if (options.idempotent !== true || key === undefined) return yield* Effect.flatMap(run, deliver)
       if (!idPattern.test(key))
         return v3Error(
@@ -1681,6 +1767,16 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     callbacks: () => [...callbacks],
     proofreadSrt: (id: string) => jobs.get(id)?.srt,
     injectedFaults: () => ({ ...injected }),
+    outcomes: () => {
+      const outcomes = new Map<string, JobOutcome>()
+      for (const job of jobs.values())
+        if (job.kind === "translation")
+          outcomes.set(job.id, job.stuck ? "stuck" : job.failure !== undefined ? "failed" : "succeeded")
+      return outcomes
+    },
+    requestTimes: () => [...requestTimes],
+    refusedInBursts: () => refusedInBursts,
+    unkeyedMutations: () => unkeyedMutations,
     jobsByTitle: () => {
       const counts = new Map<string, number>()
       for (const job of jobs.values())

@@ -57,7 +57,20 @@ export interface VoiceCheapSimulatorOptions {
   readonly faultRates?: Partial<Record<Exclude<Fault["kind"], "latency">, number>> | undefined
   /** Seed for the random faults, so a chaos run can be repeated. */
   readonly seed?: number | undefined
+  /** How long a `stall` fault holds the answer, ms. Default 5000. */
+  readonly stallMs?: number | undefined
+  /** How long a `burst429` fault answers every request with 429, ms. Default 1000. */
+  readonly burstMs?: number | undefined
+  /**
+   * Outcomes drawn at random for every created project, as probabilities (chaos testing): `fail`
+   * fails its transcription, `stuck` never finishes it, `urlNull` answers `success` without URLs for
+   * its first three finished reads.
+   */
+  readonly jobFaultRates?: Partial<Record<"fail" | "stuck" | "urlNull", number>> | undefined
 }
+
+/** How a created project ends, as the simulator decided when it was created. */
+export type ProjectOutcome = "succeeded" | "failed" | "stuck"
 
 export type Endpoint = "translate" | "projects" | "status" | "files"
 
@@ -77,6 +90,10 @@ export interface Fault {
     | "malformed"
     /** Wait this long before handling. */
     | "latency"
+    /** Process the request, then hold the answer `stallMs`: a client's timeout fires after the work was done. */
+    | "stall"
+    /** Answer every request 429 RATE_LIMIT_EXCEEDED for `burstMs`, as a vendor-side rate-limit burst. */
+    | "burst429"
   readonly endpoint?: Endpoint | undefined
   readonly times?: number | undefined
   readonly ms?: number | undefined
@@ -94,6 +111,8 @@ export interface SimulatedProject {
   readonly lipSync: "standard" | "pro" | undefined
   readonly failure: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED" | undefined
   readonly transcriptionOnly: boolean
+  /** Never finishes. */
+  readonly stuck: boolean
 }
 
 export interface VoiceCheapSimulator {
@@ -118,6 +137,12 @@ export interface VoiceCheapSimulator {
     string,
     ReadonlyArray<"server-error" | "processed" | "processed-answer-lost">
   >
+  /** How each created project ends, by id. */
+  readonly outcomes: () => ReadonlyMap<string, ProjectOutcome>
+  /** Arrival times (epoch ms) of the API requests to an endpoint. */
+  readonly requestTimes: (endpoint: Endpoint) => ReadonlyArray<number>
+  /** Requests refused with 429 inside an injected `burst429`. */
+  readonly refusedInBursts: () => number
 }
 
 const videoTypes = ["video/mp4", "video/quicktime", "video/x-matroska", "video/webm", "video/mpeg"]
@@ -200,10 +225,17 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       retryAfter
     )
   const urlTtlMs = options.urlTtlMs ?? 24 * 3600 * 1000
+  const stallMs = options.stallMs ?? 5000
+  const burstMs = options.burstMs ?? 1000
 
   const projects = new Map<string, SimulatedProject>()
   const uploadAttempts = new Map<string, Array<"server-error" | "processed" | "processed-answer-lost">>()
   const counts: Record<Endpoint, number> = { translate: 0, projects: 0, status: 0, files: 0 }
+  const arrivals: Record<Endpoint, Array<number>> = { translate: [], projects: [], status: [], files: [] }
+  // Finished reads still to answer without URLs, by project (the `urlNull` chaos fault).
+  const urlNullReads = new Map<string, number>()
+  let burstUntil = 0
+  let refusedInBursts = 0
   const windows = new Map<string, Array<number>>()
   const faults: Array<{ fault: Fault; left: number }> = []
   let pendingFailure: SimulatedProject["failure"]
@@ -219,7 +251,32 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   const rates = Object.entries(options.faultRates ?? {}) as Array<[Exclude<Fault["kind"], "latency">, number]>
   const injected: Record<string, number> = {}
 
+  /** Draws a project's chaos outcome, or none; counts what it draws. */
+  const drawJobFault = (): "fail" | "stuck" | "urlNull" | undefined => {
+    let roll = random()
+    for (const [kind, rate] of Object.entries(options.jobFaultRates ?? {}) as Array<
+      ["fail" | "stuck" | "urlNull", number]
+    >) {
+      if (roll < rate) {
+        injected[`job:${kind}`] = (injected[`job:${kind}`] ?? 0) + 1
+        return kind
+      }
+      roll -= rate
+    }
+    return undefined
+  }
+
+  /** A 429 while an injected burst lasts (and the start of one, for a `burst429` fault). */
+  const burst = (fault: Fault | undefined, endpoint: keyof typeof limits) => {
+    const now = Date.now()
+    if (fault?.kind === "burst429") burstUntil = now + burstMs
+    if (now >= burstUntil) return undefined
+    refusedInBursts++
+    return tooMany(endpoint)
+  }
+
   const takeFault = (endpoint: Endpoint): Fault | undefined => {
+    arrivals[endpoint].push(Date.now())
     if (rates.length > 0 && endpoint !== "files") {
       let roll = random()
       for (const [kind, rate] of rates) {
@@ -292,9 +349,10 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         ...lipSyncField(p, "PENDING")
       }
     }
-    if (t < processingMs || p.transcriptionOnly) {
+    if (t < processingMs || p.transcriptionOnly || p.stuck) {
       if (p.transcriptionOnly && t >= phase1) return { ...common, status: "success" }
-      const fraction = (t - phase1) / (processingMs - phase1)
+      // A stuck project stays at its last dubbing step.
+      const fraction = Math.min(0.99, (t - phase1) / (processingMs - phase1))
       const step = phase2Steps[Math.min(3, Math.floor(fraction * 4))]
       return {
         ...common,
@@ -327,6 +385,12 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         dubbingProgress: 100,
         ...lipSyncField(p, into < lipSyncMs * 0.2 ? "PENDING" : "PROCESSING")
       }
+    }
+    const nullReads = urlNullReads.get(p.projectId) ?? 0
+    if (nullReads > 0) {
+      // Docs are silent on whether `success` can come before the URLs; the chaos fault assumes it can.
+      urlNullReads.set(p.projectId, nullReads - 1)
+      return { ...common, status: "success", translatedVideoUrl: null, translatedAudioUrl: null }
     }
     return {
       ...common,
@@ -395,6 +459,11 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         return auth.error
       }
       const account = auth.account
+      const refused = burst(fault, endpoint)
+      if (refused !== undefined) {
+        yield* drain(request)
+        return refused
+      }
       if (!admit(account.apiKey, endpoint)) {
         yield* drain(request)
         return tooMany(endpoint)
@@ -504,6 +573,8 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       billable++
       const projectId = `${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}`
       const lipsync = fields.get("lipsyncPro") === "true" && endpoint === "translate" ? "pro" : undefined
+      const chaos = pendingFailure === undefined ? drawJobFault() : undefined
+      if (chaos === "urlNull") urlNullReads.set(projectId, 3)
       const project: SimulatedProject = {
         projectId,
         apiKey: account.apiKey,
@@ -514,8 +585,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         bytes: uploaded.bytes,
         fileName: uploaded.name,
         lipSync: lipsync,
-        failure: pendingFailure,
-        transcriptionOnly: endpoint === "projects"
+        failure: chaos === "fail" ? "TRANSCRIPTION_FAILED" : pendingFailure,
+        transcriptionOnly: endpoint === "projects",
+        stuck: chaos === "stuck"
       }
       pendingFailure = undefined
       projects.set(projectId, project)
@@ -525,6 +597,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       if (fault?.kind === "http500AfterProcessing") return serverError(fault.kind)
       if (fault?.kind === "malformed")
         return HttpServerResponse.text('{"success": true, "projectId": ', { status: 200 })
+      if (fault?.kind === "stall") yield* Effect.sleep(stallMs)
       return HttpServerResponse.jsonUnsafe({
         success: true,
         message: endpoint === "translate" ? "Translation started successfully" : "Project created successfully",
@@ -549,6 +622,8 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     }
     const auth = authenticate(request)
     if (auth.error !== undefined) return auth.error
+    const refused = burst(fault, "status")
+    if (refused !== undefined) return refused
     if (!admit(auth.account.apiKey, "status")) return tooMany("status")
     const { projectId } = yield* HttpRouter.params
     const project = projectId === undefined ? undefined : projects.get(projectId)
@@ -556,7 +631,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     if (project.apiKey !== auth.account.apiKey)
       return errorBody(403, "FORBIDDEN", "You don't have access to this project")
     if (fault?.kind === "malformed") return HttpServerResponse.text("<html>502 Bad Gateway</html>", { status: 200 })
-    return HttpServerResponse.jsonUnsafe(statusOf(project, Date.now()))
+    const answer = statusOf(project, Date.now())
+    if (fault?.kind === "stall") yield* Effect.sleep(stallMs)
+    return HttpServerResponse.jsonUnsafe(answer)
   })
 
   // Output files: small stand-ins served by the simulator itself, valid until `Expires`.
@@ -593,7 +670,15 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     injectFault: (fault: Fault) => void faults.push({ fault, left: fault.times ?? 1 }),
     failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void (pendingFailure = code),
     injectedFaults: () => ({ ...injected }),
-    uploadAttempts: () => new Map([...uploadAttempts].map(([k, v]) => [k, [...v]] as const))
+    uploadAttempts: () => new Map([...uploadAttempts].map(([k, v]) => [k, [...v]] as const)),
+    outcomes: () =>
+      new Map(
+        [...projects.values()].map(
+          (p) => [p.projectId, p.stuck ? "stuck" : p.failure !== undefined ? "failed" : "succeeded"] as const
+        )
+      ),
+    requestTimes: (endpoint: Endpoint) => [...arrivals[endpoint]],
+    refusedInBursts: () => refusedInBursts
   }
   return {
     routes,
