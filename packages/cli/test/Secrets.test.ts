@@ -1,6 +1,7 @@
 // Secrets: a run with recognisable API keys through both providers (successes and failures, the
-// library and the CLI) whose every log line, span (name, attributes, events), error and CLI output
-// is scanned for the keys. The count must be 0.
+// library and the CLI) whose every log line, span (name, attributes, events), error, CLI output and
+// the job store the CLI wrote is scanned for the keys. The count must be 0.
+import { readFileSync } from "node:fs"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { run } from "@polydub/cli"
@@ -97,14 +98,17 @@ describe("secrets", () => {
         )
         seen.push(String(refused), text(refused))
 
-        // The CLI, on both providers, including an authentication failure.
+        // The CLI, on both providers, including an authentication failure: its output, its log lines and its spans.
+        const librarySpans = spans.length
         const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-          Effect.gen(function* () {
-            const code = yield* run(args)
-            seen.push(...(yield* TestConsole.logLines).map(String), ...(yield* TestConsole.errorLines).map(String))
-            return code
-          }).pipe(
-            Effect.provide(Layer.mergeAll(TestConsole.layer, ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))
+          observe(
+            Effect.gen(function* () {
+              const code = yield* run(args)
+              seen.push(...(yield* TestConsole.logLines).map(String), ...(yield* TestConsole.errorLines).map(String))
+              return code
+            }).pipe(
+              Effect.provide(Layer.mergeAll(TestConsole.layer, ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))
+            )
           )
         const env = {
           HEYGEN_API_KEY: heygenKey,
@@ -123,14 +127,18 @@ describe("secrets", () => {
         )
         assert.strictEqual(yield* cli(["status", "heygen:translation:abc-es"], { ...env, HEYGEN_API_KEY: wrongKey }), 3)
 
+        // The job store the CLI wrote (what it keeps between runs) must not hold a key either.
+        seen.push(readFileSync(env.POLYDUB_STORE, "utf8"))
+        const cliSpans = spans.length - librarySpans
         for (const span of spans)
           seen.push(span.name, text(span.attributes), text((span as unknown as { _events?: unknown })._events))
         const everything = seen.join("\n")
         const occurrences = canaries.reduce((n, canary) => n + everything.split(canary).length - 1, 0)
         console.log(
-          `secrets: scanned ${seen.length} log lines, errors, outputs and ${spans.length} spans (${everything.length} characters); key occurrences: ${occurrences}`
+          `secrets: scanned ${seen.length} log lines, errors, outputs and ${spans.length} spans (${librarySpans} from library calls, ${cliSpans} from CLI runs; ${everything.length} characters); key occurrences: ${occurrences}`
         )
-        assert.isAbove(spans.length, 10, "spans were recorded")
+        assert.isAbove(librarySpans, 10, "spans were recorded from library calls")
+        assert.isAbove(cliSpans, 5, "spans were recorded from CLI runs")
         assert.strictEqual(occurrences, 0)
       }).pipe(Effect.scoped),
     60_000
