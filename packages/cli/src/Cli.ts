@@ -22,7 +22,7 @@ import {
 import { HeyGen, HeyGenLanguages } from "@polydub/provider-heygen"
 import { VoiceCheap, VoiceCheapLanguages } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
-import { Config, Console, type Duration, Effect, FileSystem, Option, Stream } from "effect"
+import { Config, Console, Duration, Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
 import { download, JobFailed, line, printJob, table } from "./Output.js"
@@ -76,13 +76,39 @@ const remember = (jobs: ReadonlyArray<Job>) =>
     for (const job of kept) yield* store.put(job)
   }).pipe(Effect.catchTag("JobStoreError", (e) => Console.error(`polydub: job store: ${e.message}`)))
 
-/** The idempotency key for a submission: one left pending by an interrupted run of the same command, or a new one. */
-const pendingKey = (provider: ProviderName, fingerprint: string, targets: ReadonlyArray<string>) =>
+/**
+ * The idempotency key for a submission: one left pending by an interrupted run of the same command,
+ * or a new one. A pending key older than the vendor's memory of keys is refused: the vendor would
+ * take it as a new request and bill again, although the first may have gone through. `resubmit`
+ * drops it and submits anew.
+ */
+const pendingKey = (
+  provider: ProviderName,
+  fingerprint: string,
+  targets: ReadonlyArray<string>,
+  window: Duration.Duration | undefined,
+  resubmit: boolean
+) =>
   Effect.gen(function* () {
     const path = yield* storePath
     const store = yield* JobStore.makeFile(path)
     const { pending } = yield* store.load
-    const found = pending.find((p) => p.provider === provider && p.fingerprint === fingerprint)
+    let found = pending.find((p) => p.provider === provider && p.fingerprint === fingerprint)
+    if (found !== undefined && window !== undefined && Date.now() - found.startedAt >= Duration.toMillis(window)) {
+      if (!resubmit) {
+        return yield* new UsageError({
+          message:
+            `an interrupted run of this command (started ${new Date(found.startedAt).toISOString()}) may already have created jobs at ${provider}, ` +
+            `and ${provider} remembers its idempotency key for only ${Duration.toHours(window) >= 1 ? `${Math.round(Duration.toHours(window))} hours` : Duration.format(window)}: submitting again now could be billed twice. ` +
+            `Look for jobs created then in the vendor's dashboard; to submit anyway, rerun with --resubmit`
+        })
+      }
+      yield* store.removePending(found.idempotencyKey)
+      yield* Console.error(
+        `polydub: dropping the expired key of an interrupted run (started ${new Date(found.startedAt).toISOString()}); submitting anew`
+      )
+      found = undefined
+    }
     if (found !== undefined)
       yield* Console.error(`polydub: resuming an interrupted submission (idempotency key ${found.idempotencyKey})`)
     const key = found?.idempotencyKey ?? (yield* Policy.mintIdempotencyKey)
@@ -211,6 +237,10 @@ const translate = Command.make(
       Flag.withDefault(false)
     ),
     title: Flag.String("title").pipe(Flag.withDescription("A title for the jobs"), Flag.optional),
+    resubmit: Flag.Boolean("resubmit").pipe(
+      Flag.withDescription("Submit anew even if an interrupted run's key has expired at the vendor (may bill twice)"),
+      Flag.withDefault(false)
+    ),
     wait: Flag.Boolean("wait").pipe(Flag.withDescription("Follow the jobs until they settle"), Flag.withDefault(false)),
     download: Flag.String("download").pipe(
       Flag.withDescription("Download results into this folder (implies --wait)"),
@@ -230,7 +260,9 @@ const translate = Command.make(
         ? yield* pendingKey(
             input.provider,
             [input.source, targets.join(","), input.review, input.captions, input.audioOnly].join("|"),
-            targets
+            targets,
+            provider.capabilities.idempotencyWindow,
+            input.resubmit
           )
         : undefined
     const jobs = yield* provider.submit({

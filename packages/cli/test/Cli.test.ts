@@ -187,6 +187,33 @@ describe("polydub CLI", () => {
     }).pipe(Effect.provide(simulator))
   )
 
+  it.live("a key older than HeyGen's 24-hour memory is not reused blindly: refused, or dropped with --resubmit", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const store = join(mkdtempSync(join(tmpdir(), "polydub-store-")), "jobs.json")
+      const env = { ...envOf(sim), POLYDUB_STORE: store }
+      const args = ["translate", "https://media.example.com/a.mp4", "--to", "es", "--json"]
+      sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v3/video-translations", times: 3 })
+      assert.strictEqual((yield* cli(args, env)).code, 3)
+      assert.strictEqual(sim.billableSubmissions(), 1)
+      // A day and an hour pass: HeyGen has forgotten the key.
+      const saved = JSON.parse(readFileSync(store, "utf8"))
+      saved.pending[0].startedAt -= 25 * 3600 * 1000
+      writeFileSync(store, JSON.stringify(saved))
+      const refused = yield* cli(args, env)
+      assert.strictEqual(refused.code, 2)
+      assert.include(refused.err, "remembers its idempotency key for only 24 hours")
+      assert.include(refused.err, "--resubmit")
+      assert.strictEqual(sim.billableSubmissions(), 1, "nothing was sent")
+      assert.strictEqual(sim.requests(), 3, "not even a request")
+      const forced = yield* cli([...args, "--resubmit"], env)
+      assert.strictEqual(forced.code, 0, forced.err)
+      assert.include(forced.err, "dropping the expired key")
+      assert.strictEqual(sim.billableSubmissions(), 2)
+      assert.deepStrictEqual(JSON.parse(readFileSync(store, "utf8")).pending, [])
+    }).pipe(Effect.provide(simulator))
+  )
+
   it.live("languages and providers print their tables without any request", () =>
     Effect.gen(function* () {
       const languages = yield* cli(["languages", "--provider", "voicecheap"])

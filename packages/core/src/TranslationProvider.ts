@@ -49,6 +49,11 @@ export interface Capabilities {
   readonly remove: boolean
   /** The vendor honours idempotency keys on submissions. */
   readonly idempotency: boolean
+  /**
+   * How long the vendor remembers a key (HeyGen: 24 hours). A submission retried later under the
+   * same key is no longer replayed but billed again, so callers must not reuse a key past this.
+   */
+  readonly idempotencyWindow?: Duration.Duration | undefined
   /** How many target languages one vendor request can take. */
   readonly targetsPerRequest: number
   /** How many jobs one bulk status request can read, where the vendor has one. */

@@ -70,6 +70,8 @@ export const capabilitiesV3: Capabilities = {
   webhooks: true,
   remove: true,
   idempotency: true,
+  // Reference §6: repeats within 24 h replay the original response; later ones are new requests.
+  idempotencyWindow: Duration.hours(24),
   targetsPerRequest: 50,
   bulkStatus: 100,
   budget: { concurrentJobs: 10 },

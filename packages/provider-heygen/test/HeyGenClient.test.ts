@@ -176,6 +176,19 @@ describe("HeyGenClient v3 over loopback", () => {
     }).pipe(Effect.provide(stack()))
   )
 
+  it.live("a key is remembered for the idempotency window only: a repeat after it is a new, billed job", () =>
+    Effect.gen(function* () {
+      const client = yield* HeyGenClient.HeyGenClient
+      const sim = yield* HeyGenSimulator.Simulator
+      const a = yield* client.createTranslation({ video, output_languages: ["Spanish"] }, "order-9")
+      yield* Effect.sleep(400)
+      const b = yield* client.createTranslation({ video, output_languages: ["Spanish"] }, "order-9")
+      assert.notDeepEqual(a.data.video_translation_ids, b.data.video_translation_ids)
+      assert.strictEqual(sim.replays(), 0)
+      assert.strictEqual(sim.billableSubmissions(), 2)
+    }).pipe(Effect.provide(stack({ idempotencyTtlMs: 300 })))
+  )
+
   it.live("bearer auth works; a wrong key is AuthenticationFailed and never echoed", () =>
     Effect.gen(function* () {
       const client = yield* HeyGenClient.HeyGenClient

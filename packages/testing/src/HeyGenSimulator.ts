@@ -43,6 +43,8 @@ export interface HeyGenSimulatorOptions {
   readonly signatureHeader?: string | undefined
   /** Language names served and accepted; default `defaultLanguages`. */
   readonly languages?: ReadonlyArray<string> | undefined
+  /** How long an idempotency key is remembered, ms. HeyGen documents 24 hours, the default. */
+  readonly idempotencyTtlMs?: number | undefined
   /** Presigned URL lifetime, ms. v2 documents 7 days; default 7 days. */
   readonly urlTtlMs?: number | undefined
   /** Faults drawn at random for every API request, as probabilities (chaos testing). */
@@ -560,6 +562,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   const concurrent = options.concurrentJobs ?? 10
   const rate = options.rateLimit ?? { limit: 10_000, windowMs: 60_000 }
   const urlTtlMs = options.urlTtlMs ?? 7 * 24 * 3600 * 1000
+  const idempotencyTtlMs = options.idempotencyTtlMs ?? 24 * 3600 * 1000
   const secret = options.webhookSecret ?? "whsec_simulator"
   const signatureHeader = options.signatureHeader ?? "Signature"
   const stallMs = options.stallMs ?? 5000
@@ -984,7 +987,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
           "A request with this Idempotency-Key is already in progress. Retry shortly."
         )
       }
-      if (seen?.state === "done" && Date.now() - seen.at < 24 * 3600 * 1000) {
+      if (seen?.state === "done" && Date.now() - seen.at < idempotencyTtlMs) {
         replays++
         return yield* deliver(
           HttpServerResponse.text(seen.body, { status: seen.status, contentType: "application/json" })

@@ -37,6 +37,7 @@ export const heygen: Capabilities = {
   webhooks: true,
   remove: true,
   idempotency: true,
+  idempotencyWindow: Duration.hours(24),
   targetsPerRequest: 100,
   bulkStatus: 100,
   budget: {
