@@ -208,9 +208,16 @@ const follow = (
     return results
   }).pipe(
     Effect.onInterrupt(() =>
-      Console.error(
-        `\nStopped watching. The jobs keep running at the vendor; resume with:\n  polydub watch ${jobs.map((j) => String(j.ref)).join(" ")}`
-      )
+      Effect.flatMap(Providers, (providers) => {
+        const atVendor = jobs.filter((j) => !providers.simulated(j.ref.provider as ProviderName))
+        return atVendor.length === 0
+          ? Console.error(
+              "\nStopped watching. These jobs ran on the embedded simulator, which stops with this command; they cannot be resumed."
+            )
+          : Console.error(
+              `\nStopped watching. The jobs keep running at the vendor; resume with:\n  polydub watch ${atVendor.map((j) => String(j.ref)).join(" ")}`
+            )
+      })
     )
   )
 

@@ -9,7 +9,7 @@ import { run } from "@polydub/cli"
 import { Source, TranslationProvider } from "@polydub/core"
 import { HeyGen } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
-import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Effect, Fiber, Layer, Redacted } from "effect"
 import { TestConsole } from "effect/testing"
 
 // Every run keeps its job store in a temporary folder, never in the home directory.
@@ -212,6 +212,36 @@ describe("polydub CLI", () => {
       assert.strictEqual(sim.billableSubmissions(), 2)
       assert.deepStrictEqual(JSON.parse(readFileSync(store, "utf8")).pending, [])
     }).pipe(Effect.provide(simulator))
+  )
+
+  it.live("Ctrl-C while following jobs says how to resume them, or that simulated ones cannot be", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.serve({ queuedMs: 30, runningMs: 60_000 })
+      const interrupt = (env: Record<string, string>) =>
+        Effect.gen(function* () {
+          const fiber = yield* Effect.forkChild(
+            run(["translate", "https://media.example.com/a.mp4", "--to", "es", "--wait"])
+          )
+          yield* Effect.sleep(1500)
+          yield* Fiber.interrupt(fiber)
+          return (yield* TestConsole.errorLines).map(String).join("\n")
+        }).pipe(
+          Effect.provide(
+            Layer.mergeAll(
+              TestConsole.layer,
+              ConfigProvider.layer(ConfigProvider.fromEnvRecord({ POLYDUB_STORE: defaultStore, ...env }))
+            )
+          )
+        )
+      const vendor = yield* interrupt(envOf(sim))
+      assert.match(
+        vendor,
+        /Stopped watching\. The jobs keep running at the vendor; resume with:\n\s+polydub watch heygen:translation:\S+-es/
+      )
+      const embedded = yield* interrupt({})
+      assert.include(embedded, "ran on the embedded simulator, which stops with this command; they cannot be resumed")
+      assert.notInclude(embedded, "polydub watch")
+    }).pipe(Effect.scoped)
   )
 
   it.live("languages and providers print their tables without any request", () =>
