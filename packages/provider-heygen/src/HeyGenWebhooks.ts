@@ -8,10 +8,16 @@
  * OPTIONS request and a 1-second timeout: the route answers it at once.
  */
 
-import { createHash, createHmac, timingSafeEqual } from "node:crypto"
+import { createHmac, hash, timingSafeEqual } from "node:crypto"
 import { JobRef, type JobState, Outputs, ProviderHttp } from "@polydub/core"
-import { Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { ByteSize, Effect, Layer, Option, Redacted, Schema } from "effect"
+import {
+  HttpIncomingMessage,
+  HttpRouter,
+  type HttpServerError,
+  type HttpServerRequest,
+  HttpServerResponse
+} from "effect/http"
 import * as Wire from "./HeyGenWire.js"
 
 export interface WebhookOptions {
@@ -110,15 +116,40 @@ const artifact = (url: string) => {
 
 const decodeEvent = Schema.decodeUnknownOption(Wire.WebhookEvent)
 
+// Fatal, so a body that is not UTF-8 is refused rather than decoded with replacement characters.
+// One instance serves every delivery: a non-streaming `decode` keeps no state between calls.
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
 const parseJson = (bytes: Uint8Array): Option.Option<unknown> => {
   try {
-    return Option.some(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)))
+    return Option.some(JSON.parse(utf8.decode(bytes)))
   } catch {
     return Option.none()
   }
 }
 
 type Outcome = { readonly status: number; readonly message: string }
+
+// The outcomes are few and fixed, so each is one shared value and the route answers each with one
+// prebuilt response.
+const tooLarge: Outcome = { status: 413, message: "payload too large" }
+const unreadable: Outcome = { status: 400, message: "the body could not be read" }
+const badSignature: Outcome = { status: 401, message: "bad signature" }
+const notJson: Outcome = { status: 400, message: "the body is not JSON" }
+const notEvent: Outcome = { status: 400, message: "not a HeyGen event" }
+const duplicate: Outcome = { status: 200, message: "duplicate delivery ignored" }
+const ignored: Outcome = { status: 200, message: "ignored" }
+const ok: Outcome = { status: 200, message: "ok" }
+
+const responses = new Map(
+  [tooLarge, unreadable, badSignature, notJson, notEvent, duplicate, ignored, ok].map((outcome) => [
+    outcome,
+    HttpServerResponse.jsonUnsafe({ message: outcome.message }, { status: outcome.status })
+  ])
+)
+
+const tooLargeError = (error: HttpServerError.HttpServerError): boolean =>
+  error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
 
 /**
  * Handles one delivery: size, signature, JSON, de-duplication, decoding. Calls `onUpdate` for each
@@ -127,46 +158,50 @@ type Outcome = { readonly status: number; readonly message: string }
 export const makeHandler = <E, R>(options: WebhookOptions, onUpdate: (update: Update) => Effect.Effect<void, E, R>) => {
   const header = (options.signatureHeader ?? "Signature").toLowerCase()
   const max = options.maxBodyBytes ?? 1024 * 1024
+  const maxBodySize = ByteSize.bytes(max)
   const remember = options.rememberDeliveries ?? 10_000
   const seen = new Set<string>()
 
-  return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Outcome, E, R> =>
-    Effect.gen(function* () {
-      const declared = Number(request.headers["content-length"])
-      if (Number.isFinite(declared) && declared > max) return { status: 413, message: "payload too large" }
-      const chunks: Array<Uint8Array> = []
-      let size = 0
-      const read = yield* Stream.runForEachWhile(request.stream, (chunk) =>
-        Effect.sync(() => {
-          size += chunk.byteLength
-          if (size > max) return false
-          chunks.push(chunk)
-          return true
-        })
-      ).pipe(Effect.result)
-      if (size > max) return { status: 413, message: "payload too large" }
-      if (read._tag === "Failure") return { status: 400, message: "the body could not be read" }
-      const body = Buffer.concat(chunks)
-      if (!verify(options.secret, body, request.headers[header])) return { status: 401, message: "bad signature" }
-      const json = parseJson(body)
-      if (Option.isNone(json)) return { status: 400, message: "the body is not JSON" }
-      const event = decodeEvent(json.value)
-      if (Option.isNone(event)) return { status: 400, message: "not a HeyGen event" }
-      const fingerprint = createHash("sha256").update(body).digest("hex")
-      if (seen.has(fingerprint)) return { status: 200, message: "duplicate delivery ignored" }
-      const update = decode(event.value)
-      if (Option.isNone(update)) {
-        yield* Effect.logInfo(
-          `HeyGen webhook: ignoring event type ${JSON.stringify(event.value.event_type.slice(0, 80))}`
-        )
-        return { status: 200, message: "ignored" }
-      }
-      yield* onUpdate(update.value)
+  // Once the body is read, everything but `onUpdate` is synchronous: plain code that returns one
+  // effect, so a delivery costs no generator and no effect steps it does not need.
+  const accept = (body: Uint8Array, signature: string | undefined): Effect.Effect<Outcome, E, R> => {
+    if (!verify(options.secret, body, signature)) return Effect.succeed(badSignature)
+    const json = parseJson(body)
+    if (Option.isNone(json)) return Effect.succeed(notJson)
+    const event = decodeEvent(json.value)
+    if (Option.isNone(event)) return Effect.succeed(notEvent)
+    const fingerprint = hash("sha256", body, "base64")
+    if (seen.has(fingerprint)) return Effect.succeed(duplicate)
+    const update = decode(event.value)
+    if (Option.isNone(update)) {
+      return Effect.as(
+        Effect.logInfo(`HeyGen webhook: ignoring event type ${JSON.stringify(event.value.event_type.slice(0, 80))}`),
+        ignored
+      )
+    }
+    return Effect.map(onUpdate(update.value), () => {
       // Remembered only once handled, so a delivery that failed to apply is applied on redelivery.
       seen.add(fingerprint)
       if (seen.size > remember) seen.delete(seen.values().next().value!)
-      return { status: 200, message: "ok" }
+      return ok
     })
+  }
+
+  return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Outcome, E, R> => {
+    // Read once: on Node each read of `headers` builds a new object.
+    const headers = request.headers
+    const declared = Number(headers["content-length"])
+    if (Number.isFinite(declared) && declared > max) return Effect.succeed(tooLarge)
+    // `arrayBuffer` counts bytes as they arrive and stops past the limit, so an oversized body is
+    // never held whole, whether its length was declared or not.
+    return Effect.matchEffect(
+      Effect.provideService(request.arrayBuffer, HttpIncomingMessage.MaxBodySize, maxBodySize),
+      {
+        onFailure: (error) => Effect.succeed(tooLargeError(error) ? tooLarge : unreadable),
+        onSuccess: (buffer) => accept(new Uint8Array(buffer), headers[header])
+      }
+    )
+  }
 }
 
 /**
@@ -179,14 +214,6 @@ export const route = <E, R>(options: WebhookOptions, onUpdate: (update: Update) 
   const handle = makeHandler(options, onUpdate)
   return Layer.mergeAll(
     HttpRouter.add("OPTIONS", path, HttpServerResponse.empty({ status: 200 })),
-    HttpRouter.add(
-      "POST",
-      path,
-      Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const outcome = yield* handle(request)
-        return HttpServerResponse.jsonUnsafe({ message: outcome.message }, { status: outcome.status })
-      })
-    )
+    HttpRouter.add("POST", path, (request) => Effect.map(handle(request), (outcome) => responses.get(outcome)!))
   )
 }

@@ -5,8 +5,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Source, TranslationProvider } from "@polydub/core"
 import { HeyGen, HeyGenClient, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
-import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { HttpRouter } from "effect/http"
+import { Duration, Effect, Layer, Logger, Option, Redacted, Schema } from "effect"
+import { HttpRouter, HttpServerRequest } from "effect/http"
 
 const secret = Redacted.make("whsec_k7x9m2_test")
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")
@@ -90,6 +90,16 @@ describe("HeyGen webhook route over loopback", () => {
         assert.strictEqual((yield* post(url, body)).status, 401)
         const big = JSON.stringify({ event_type: "video_translate.success", event_data: { pad: "x".repeat(5000) } })
         assert.strictEqual((yield* post(url, big, { Signature: HeyGenWebhooks.sign(secret, big) })).status, 413)
+        // Without a declared length (chunked), the limit holds while the body is read.
+        const chunked = yield* Effect.promise(() =>
+          fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json", Signature: HeyGenWebhooks.sign(secret, big) },
+            body: new Blob([big]).stream(),
+            duplex: "half"
+          } as RequestInit).then((r) => r.status)
+        )
+        assert.strictEqual(chunked, 413)
         const notJson = "event_type=video_translate.success"
         assert.strictEqual((yield* post(url, notJson, { Signature: HeyGenWebhooks.sign(secret, notJson) })).status, 400)
         const unknown = JSON.stringify({ event_type: "avatar_video.success", event_data: { video_id: "v1" } })
@@ -135,6 +145,32 @@ describe("HeyGen webhook route over loopback", () => {
         )
       )
     )
+  )
+})
+
+describe("HeyGen webhook handler", () => {
+  it.effect("acknowledges an unknown event type, logs it, and changes nothing", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      let updates = 0
+      const handle = HeyGenWebhooks.makeHandler({ secret }, () => Effect.sync(() => void updates++))
+      const body = JSON.stringify({ event_type: "avatar_video.success", event_data: { video_id: "v1" } })
+      const outcome = yield* handle(
+        HttpServerRequest.fromWeb(
+          new Request("http://127.0.0.1/webhooks/heygen", {
+            method: "POST",
+            headers: { Signature: HeyGenWebhooks.sign(secret, body) },
+            body
+          })
+        )
+      ).pipe(Effect.provide(Logger.layer([Logger.make((options) => void lines.push(String(options.message)))])))
+      assert.strictEqual(outcome.status, 200)
+      assert.strictEqual(updates, 0)
+      assert.isTrue(
+        lines.some((line) => line.includes('ignoring event type "avatar_video.success"')),
+        lines.join("\n")
+      )
+    })
   )
 })
 
