@@ -2,10 +2,10 @@
 // handler must turn any input — arbitrary JSON, mutated verbatim fixtures, random bytes — into a
 // value or a typed error: never a thrown exception, never a defect. Case counts are printed.
 
-import { readdirSync, readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { isTranslationError, JobRef, ProviderHttp } from "@polydub/core"
 import { HeyGen, HeyGenClient, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
+import * as Fuzz from "@polydub/testing/Fuzz"
 import { Effect, Exit, Option, Redacted } from "effect"
 import { HttpServerRequest } from "effect/http"
 import * as fc from "fast-check"
@@ -17,30 +17,7 @@ const count = (n: number) => {
   return n
 }
 
-const fixtures = readdirSync(new URL("./fixtures/", import.meta.url))
-  .filter((f) => f.endsWith(".json"))
-  .map((f) => JSON.parse(readFileSync(new URL(`./fixtures/${f}`, import.meta.url), "utf8")) as unknown)
-
-/** A fixture with one value somewhere replaced by arbitrary JSON (or a key removed). */
-const mutated = fc
-  .tuple(fc.constantFrom(...fixtures), fc.jsonValue(), fc.nat(), fc.boolean())
-  .map(([fixture, value, pick, drop]) => {
-    const copy = structuredClone(fixture) as any
-    const paths: Array<[any, string]> = []
-    const walk = (node: any) => {
-      if (node === null || typeof node !== "object") return
-      for (const key of Object.keys(node)) {
-        paths.push([node, key])
-        walk(node[key])
-      }
-    }
-    walk(copy)
-    if (paths.length === 0) return value
-    const [parent, key] = paths[pick % paths.length]!
-    if (drop) delete parent[key]
-    else parent[key] = value
-    return copy
-  })
+const mutated = Fuzz.mutatedFixtures(Fuzz.loadFixtures(new URL("./fixtures/", import.meta.url)))
 
 const decoders = [
   HeyGenWire.TranslationResponse,

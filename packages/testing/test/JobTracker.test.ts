@@ -30,6 +30,14 @@ const peak = (times: ReadonlyArray<number>, windowMs: number) => {
   return best
 }
 
+/** The state tags the tracker publishes from now on, in order. */
+const statesSeen = (tracker: JobTracker.JobTrackerService) =>
+  Effect.gen(function* () {
+    const seen: Array<string> = []
+    yield* Effect.forkChild(Stream.runForEach(tracker.changes, (j) => Effect.sync(() => void seen.push(j.state._tag))))
+    return seen
+  })
+
 const submitMany = (count: number, targets: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const provider = yield* TranslationProvider
@@ -100,10 +108,7 @@ describe("JobTracker", () => {
       const tracker = yield* JobTracker.make(provider)
       const [job] = yield* submitMany(1, ["es"])
       yield* tracker.track(job!)
-      const seen: Array<string> = []
-      yield* Effect.forkChild(
-        Stream.runForEach(tracker.changes, (j) => Effect.sync(() => void seen.push(j.state._tag)))
-      )
+      const seen = yield* statesSeen(tracker)
       yield* TestClock.adjust("10 seconds")
       yield* tracker.deliver(job!.ref, { _tag: "Failed", reason: { code: "failed", message: "audio missing" } })
       const before = (yield* control.calls).length
@@ -123,10 +128,7 @@ describe("JobTracker", () => {
       const tracker = yield* JobTracker.make(provider)
       const [job] = yield* submitMany(1, ["es"])
       yield* tracker.track(job!)
-      const seen: Array<string> = []
-      yield* Effect.forkChild(
-        Stream.runForEach(tracker.changes, (j) => Effect.sync(() => void seen.push(j.state._tag)))
-      )
+      const seen = yield* statesSeen(tracker)
       yield* TestClock.adjust("1 second")
       const failed = { _tag: "Failed", reason: { code: "failed", message: "audio missing" } } as const
       yield* tracker.deliver(job!.ref, failed)
@@ -163,10 +165,7 @@ describe("JobTracker", () => {
       const tracker = yield* JobTracker.make(provider, { minInterval: "5 seconds" })
       const [job] = yield* submitMany(1, ["es"])
       yield* tracker.track(job!)
-      const seen: Array<string> = []
-      yield* Effect.forkChild(
-        Stream.runForEach(tracker.changes, (j) => Effect.sync(() => void seen.push(j.state._tag)))
-      )
+      const seen = yield* statesSeen(tracker)
       // The first read starts at 5 s and answers at 25 s with Running; the webhook lands at 10 s.
       yield* TestClock.adjust("10 seconds")
       yield* tracker.deliver(job!.ref, { _tag: "Failed", reason: { code: "failed", message: "audio missing" } })
