@@ -1057,30 +1057,53 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     return job !== undefined && job.kind === kind && job.apiKey === apiKey && !job.deleted ? job : undefined
   }
 
-  // --- v3 translations -------------------------------------------------------------------------
-  const createTranslation = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now }) => {
-    const problem = validate(body, createTranslationFields, ["video", "output_languages"])
-    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+  /** The translation a proofread's generate call renders: it speaks and captions the approved subtitles. */
+  const render = (proofread: SimJob, version: SimJob["version"], apiKey: string, b: Body) =>
+    create("translation", version, apiKey, proofread.language, {
+      title: proofread.title,
+      srt: proofread.srt,
+      originalSrt: proofread.srt,
+      captions: b.captions === true,
+      audioOnly: b.translate_audio_only === true,
+      callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
+      callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
+    })
+
+  /** What a create request asks of each translation it makes (v3 and v2 share the field names). */
+  const requested = (b: Body): Partial<SimJob> => ({
+    title: typeof b.title === "string" ? b.title : "",
+    captions: b.enable_caption === true,
+    audioOnly: b.translate_audio_only === true,
+    callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
+    callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
+  })
+
+  /** Why a v3 request for new jobs (translations or proofreads) is refused, in HeyGen's order; or nothing. */
+  const refuseV3Job = (
+    body: unknown,
+    fields: Parameters<typeof validate>[1],
+    required: ReadonlyArray<string>,
+    apiKey: string,
+    now: number
+  ) => {
+    const problem = validate(body, fields, required)
+    if (problem) return v3Error(400, "invalid_parameter", problem.message, problem.param)
     const b = body as Body
     const langs = b.output_languages as Array<string>
     const bad = badLanguage(langs)
     if (bad !== undefined)
-      return Effect.succeed(
-        v3Error(400, "invalid_parameter", `Unsupported output language: ${bad}`, "output_languages")
-      )
-    if (videoSource(b.video as Body))
-      return Effect.succeed(v3Error(400, "asset_not_available", "The asset does not exist.", "video"))
-    const refused = canStart(apiKey, langs.length, now, false)
+      return v3Error(400, "invalid_parameter", `Unsupported output language: ${bad}`, "output_languages")
+    if (videoSource(b.video as Body)) return v3Error(400, "asset_not_available", "The asset does not exist.", "video")
+    return canStart(apiKey, langs.length, now, false)
+  }
+
+  // --- v3 translations -------------------------------------------------------------------------
+  const createTranslation = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now }) => {
+    const refused = refuseV3Job(body, createTranslationFields, ["video", "output_languages"], apiKey, now)
     if (refused) return Effect.succeed(refused)
-    const created = langs.map((language) =>
-      create("translation", "v3", apiKey, language, {
-        title: typeof b.title === "string" ? b.title : "",
-        captions: b.enable_caption === true,
-        audioOnly: b.translate_audio_only === true,
-        callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
-        callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
-      })
-    )
+    const b = body as Body
+    const langs = b.output_languages as Array<string>
+    const created = langs.map((language) => create("translation", "v3", apiKey, language, requested(b)))
     return ok({ video_translation_ids: created.map((j) => j.id) })
   })
 
@@ -1145,19 +1168,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
 
   // --- v3 proofreads ---------------------------------------------------------------------------
   const createProofread = route({ version: "v3", json: true, idempotent: true }, ({ apiKey, body, now }) => {
-    const problem = validate(body, createProofreadFields, ["video", "output_languages", "title"])
-    if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
+    const refused = refuseV3Job(body, createProofreadFields, ["video", "output_languages", "title"], apiKey, now)
+    if (refused) return Effect.succeed(refused)
     const b = body as Body
     const langs = b.output_languages as Array<string>
-    const bad = badLanguage(langs)
-    if (bad !== undefined)
-      return Effect.succeed(
-        v3Error(400, "invalid_parameter", `Unsupported output language: ${bad}`, "output_languages")
-      )
-    if (videoSource(b.video as Body))
-      return Effect.succeed(v3Error(400, "asset_not_available", "The asset does not exist.", "video"))
-    const refused = canStart(apiKey, langs.length, now, false)
-    if (refused) return Effect.succeed(refused)
     const created = langs.map((language) => create("proofread", "v3", apiKey, language, { title: String(b.title) }))
     return ok({ proofread_ids: created.map((j) => j.id), status: "processing" })
   })
@@ -1220,17 +1234,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     }
     const refused = canStart(apiKey, 1, now, false)
     if (refused) return Effect.succeed(refused)
-    const b = body as Body
-    const rendered = create("translation", "v3", apiKey, job.language, {
-      title: job.title,
-      // The render speaks and captions the approved subtitles.
-      srt: job.srt,
-      originalSrt: job.srt,
-      captions: b.captions === true,
-      audioOnly: b.translate_audio_only === true,
-      callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
-      callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
-    })
+    const rendered = render(job, "v3", apiKey, body as Body)
     return ok({ video_translation_id: rendered.id, status: "processing" })
   })
 
@@ -1343,26 +1347,28 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
     return (many as Array<string> | undefined) ?? [one as string]
   }
 
+  /** Why a v2 request for new jobs is refused, in HeyGen's order; or nothing. */
+  const refuseV2Job = (
+    body: unknown,
+    fields: Parameters<typeof validate>[1],
+    langs: ReadonlyArray<string> | undefined,
+    apiKey: string,
+    now: number
+  ) => {
+    const problem = validate(body, fields, ["video_url"])
+    if (problem) return v2Error(400, 400175, problem.message)
+    if (langs === undefined) return v2Error(400, 40001, "Give output_language or output_languages, not both")
+    const bad = badLanguage(langs)
+    if (bad !== undefined) return v2Error(400, 400175, `Unsupported output language: ${bad}`)
+    return canStart(apiKey, langs.length, now, true)
+  }
+
   const v2Create = route({ version: "v2", json: true }, ({ apiKey, body, now }) => {
-    const problem = validate(body, v2CreateFields, ["video_url"])
-    if (problem) return Effect.succeed(v2Error(400, 400175, problem.message))
     const b = body as Body
     const langs = v2Languages(b)
-    if (langs === undefined)
-      return Effect.succeed(v2Error(400, 40001, "Give output_language or output_languages, not both"))
-    const bad = badLanguage(langs)
-    if (bad !== undefined) return Effect.succeed(v2Error(400, 400175, `Unsupported output language: ${bad}`))
-    const refused = canStart(apiKey, langs.length, now, true)
-    if (refused) return Effect.succeed(refused)
-    const created = langs.map((language) =>
-      create("translation", "v2", apiKey, language, {
-        title: typeof b.title === "string" ? b.title : "",
-        captions: b.enable_caption === true,
-        audioOnly: b.translate_audio_only === true,
-        callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
-        callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
-      })
-    )
+    const refused = refuseV2Job(body, v2CreateFields, langs, apiKey, now)
+    if (refused !== undefined || langs === undefined) return Effect.succeed(refused!)
+    const created = langs.map((language) => create("translation", "v2", apiKey, language, requested(b)))
     return created.length === 1
       ? okV2({ video_translate_id: created[0]!.id })
       : okV2({ video_translate_id: null, video_translate_ids: created.map((j) => j.id) })
@@ -1396,16 +1402,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
   })
 
   const v2CreateProofread = route({ version: "v2", json: true }, ({ apiKey, body, now }) => {
-    const problem = validate(body, v2ProofreadFields, ["video_url"])
-    if (problem) return Effect.succeed(v2Error(400, 400175, problem.message))
     const b = body as Body
     const langs = v2Languages(b)
-    if (langs === undefined)
-      return Effect.succeed(v2Error(400, 40001, "Give output_language or output_languages, not both"))
-    const bad = badLanguage(langs)
-    if (bad !== undefined) return Effect.succeed(v2Error(400, 400175, `Unsupported output language: ${bad}`))
-    const refused = canStart(apiKey, langs.length, now, true)
-    if (refused) return Effect.succeed(refused)
+    const refused = refuseV2Job(body, v2ProofreadFields, langs, apiKey, now)
+    if (refused !== undefined || langs === undefined) return Effect.succeed(refused!)
     const created = langs.map((language) =>
       create("proofread", "v2", apiKey, language, { title: typeof b.title === "string" ? b.title : "" })
     )
@@ -1460,17 +1460,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
       return Effect.succeed(v2Error(400, 400175, "The proofread is not completed yet"))
     const refused = canStart(apiKey, 1, now, true)
     if (refused) return Effect.succeed(refused)
-    const b = body as Body
-    const rendered = create("translation", "v2", apiKey, job.language, {
-      title: job.title,
-      // The render speaks and captions the approved subtitles.
-      srt: job.srt,
-      originalSrt: job.srt,
-      captions: b.captions === true,
-      audioOnly: b.translate_audio_only === true,
-      callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
-      callbackId: typeof b.callback_id === "string" ? b.callback_id : undefined
-    })
+    const rendered = render(job, "v2", apiKey, body as Body)
     return okV2({ video_translate_id: rendered.id, status: "processing" })
   })
 
