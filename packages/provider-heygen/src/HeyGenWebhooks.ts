@@ -159,8 +159,22 @@ export const makeHandler = <E, R>(options: WebhookOptions, onUpdate: (update: Up
   const header = (options.signatureHeader ?? "Signature").toLowerCase()
   const max = options.maxBodyBytes ?? 1024 * 1024
   const maxBodySize = ByteSize.bytes(max)
-  const remember = options.rememberDeliveries ?? 10_000
+  const remember = Math.max(0, Math.floor(options.rememberDeliveries ?? 10_000)) || 0
+  // The fingerprints remembered, and the same in arrival order in a ring, so forgetting the oldest
+  // is O(1); taking the first of a Set that keeps deleting from its front walks its deleted slots.
   const seen = new Set<string>()
+  const order: Array<string> = []
+  let next = 0
+  const rememberDelivery = (fingerprint: string) => {
+    if (remember === 0 || seen.has(fingerprint)) return
+    if (order.length < remember) order.push(fingerprint)
+    else {
+      seen.delete(order[next]!)
+      order[next] = fingerprint
+      next = (next + 1) % remember
+    }
+    seen.add(fingerprint)
+  }
 
   // Once the body is read, everything but `onUpdate` is synchronous: plain code that returns one
   // effect, so a delivery costs no generator and no effect steps it does not need.
@@ -181,8 +195,7 @@ export const makeHandler = <E, R>(options: WebhookOptions, onUpdate: (update: Up
     }
     return Effect.map(onUpdate(update.value), () => {
       // Remembered only once handled, so a delivery that failed to apply is applied on redelivery.
-      seen.add(fingerprint)
-      if (seen.size > remember) seen.delete(seen.values().next().value!)
+      rememberDelivery(fingerprint)
       return ok
     })
   }

@@ -149,21 +149,44 @@ describe("HeyGen webhook route over loopback", () => {
 })
 
 describe("HeyGen webhook handler", () => {
+  const deliver = (handle: ReturnType<typeof HeyGenWebhooks.makeHandler<never, never>>, body: string) =>
+    handle(
+      HttpServerRequest.fromWeb(
+        new Request("http://127.0.0.1/webhooks/heygen", {
+          method: "POST",
+          headers: { Signature: HeyGenWebhooks.sign(secret, body) },
+          body
+        })
+      )
+    )
+  const event = (id: string) =>
+    JSON.stringify({
+      event_type: "video_translate.success",
+      event_data: { video_translate_id: id, url: `https://r/${id}` }
+    })
+
+  it.effect(
+    "remembers the last rememberDeliveries deliveries: a replay within them is ignored, an older one applied",
+    () =>
+      Effect.gen(function* () {
+        const applied: Array<string> = []
+        const handle = HeyGenWebhooks.makeHandler({ secret, rememberDeliveries: 2 }, (u) =>
+          Effect.sync(() => void applied.push(u.ref.id))
+        )
+        for (const id of ["a", "b", "c", "c", "b", "a"]) yield* deliver(handle, event(id))
+        assert.deepStrictEqual(applied, ["a", "b", "c", "a"])
+      })
+  )
+
   it.effect("acknowledges an unknown event type, logs it, and changes nothing", () =>
     Effect.gen(function* () {
       const lines: Array<string> = []
       let updates = 0
       const handle = HeyGenWebhooks.makeHandler({ secret }, () => Effect.sync(() => void updates++))
       const body = JSON.stringify({ event_type: "avatar_video.success", event_data: { video_id: "v1" } })
-      const outcome = yield* handle(
-        HttpServerRequest.fromWeb(
-          new Request("http://127.0.0.1/webhooks/heygen", {
-            method: "POST",
-            headers: { Signature: HeyGenWebhooks.sign(secret, body) },
-            body
-          })
-        )
-      ).pipe(Effect.provide(Logger.layer([Logger.make((options) => void lines.push(String(options.message)))])))
+      const outcome = yield* deliver(handle, body).pipe(
+        Effect.provide(Logger.layer([Logger.make((options) => void lines.push(String(options.message)))]))
+      )
       assert.strictEqual(outcome.status, 200)
       assert.strictEqual(updates, 0)
       assert.isTrue(
