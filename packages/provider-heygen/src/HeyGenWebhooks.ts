@@ -8,7 +8,7 @@
  * OPTIONS request and a 1-second timeout: the route answers it at once.
  */
 
-import { createHmac, hash, timingSafeEqual } from "node:crypto"
+import { createHmac, createSecretKey, hash, type KeyObject, timingSafeEqual } from "node:crypto"
 import { JobRef, type JobState, Outputs, ProviderHttp } from "@polydub/core"
 import { ByteSize, Effect, Layer, Option, Redacted, Schema } from "effect"
 import {
@@ -43,10 +43,21 @@ export interface Update {
   readonly outputLanguage?: string | undefined
 }
 
+// Each secret's key, imported once rather than from its string on every delivery.
+const keys = new WeakMap<Redacted.Redacted<string>, KeyObject>()
+const keyOf = (secret: Redacted.Redacted<string>): KeyObject => {
+  let key = keys.get(secret)
+  if (key === undefined) {
+    key = createSecretKey(Buffer.from(Redacted.value(secret), "utf8"))
+    keys.set(secret, key)
+  }
+  return key
+}
+
 /** Whether `signature` is the hex HMAC-SHA256 of `body` under `secret`, compared in constant time. */
 export const verify = (secret: Redacted.Redacted<string>, body: Uint8Array, signature: string | undefined): boolean => {
   if (signature === undefined || !/^[0-9a-fA-F]{64}$/.test(signature.trim())) return false
-  const expected = createHmac("sha256", Redacted.value(secret)).update(body).digest()
+  const expected = createHmac("sha256", keyOf(secret)).update(body).digest()
   const given = Buffer.from(signature.trim(), "hex")
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
