@@ -1,11 +1,21 @@
 /**
  * Helpers every HTTP provider needs to turn transport failures and response bodies into
  * `TranslationError`s the same way: whether a failed request may have reached the vendor, decoding
- * a body with the failing path and an excerpt when it does not fit, and reading the expiry of a
- * presigned URL. No vendor knowledge lives here.
+ * a body with the failing path and an excerpt when it does not fit, spreading a request budget over
+ * the rate limiter's slots, and reading the expiry of a presigned URL. No vendor knowledge lives here.
  */
 import { randomBytes } from "node:crypto"
-import { DateTime, Effect, type FileSystem, Option, Predicate, Schema, type SchemaIssue, Stream } from "effect"
+import {
+  DateTime,
+  Duration,
+  Effect,
+  type FileSystem,
+  Option,
+  Predicate,
+  Schema,
+  type SchemaIssue,
+  Stream
+} from "effect"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
 import { InvalidRequest, ProviderUnavailable, UnexpectedResponse } from "./TranslationError.js"
 import { type FileSource, mediaTypeOf, type StreamSource } from "./TranslationRequest.js"
@@ -47,6 +57,29 @@ export const transportError = (
         ? `could not connect to ${context.provider}: the request was not sent`
         : `the connection to ${context.provider} failed after the request was sent; its outcome is unknown`
   })
+}
+
+/**
+ * A request budget as the rate limiter's evenly spread slots: `limit` requests per `window`, with
+ * `reserve` of them kept back because the vendor counts arrivals and the network does not keep
+ * requests evenly apart. Spread one per slot, no sliding window of the vendor's length ever holds
+ * more than the budget, however the vendor aligns its windows; a fixed window of `limit` (or a token
+ * bucket) would let a burst at the end of one window and another at the start of the next through
+ * together. The limiter's windows are at least 1 ms, so a budget finer than one request per ms gets
+ * `n` per 1 ms slot, with `n` chosen so that the `window + 1` slots a sliding window can touch still
+ * hold no more than the budget (rounding a finer slot up to 1 ms would cap every budget at 1,000
+ * requests a second).
+ */
+export const budgetSlots = (
+  budget: { readonly limit: number; readonly window: Duration.Input },
+  reserve: number
+): { readonly limit: number; readonly window: Duration.Duration } => {
+  const windowMs = Duration.toMillis(Duration.fromInputUnsafe(budget.window))
+  const spread = Math.max(1, budget.limit - reserve)
+  const perMs = Math.floor((spread + 1) / (windowMs + 1))
+  return perMs > 1
+    ? { limit: perMs, window: Duration.millis(1) }
+    : { limit: 1, window: Duration.millis(Math.max(1, Math.ceil(windowMs / spread))) }
 }
 
 const excerptOf = (text: string) => (text.length > 200 ? `${text.slice(0, 197)}...` : text)

@@ -218,20 +218,18 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     upload: Duration.fromInputUnsafe(options.timeouts?.upload ?? Duration.minutes(10))
   }
   const budget = options.budget ?? { limit: 120, window: Duration.minutes(1) }
-  const windowMs = Duration.toMillis(Duration.fromInputUnsafe(budget.window))
   const authHeader = (request: HttpClientRequest.HttpClientRequest) =>
     options.auth === "bearer"
       ? HttpClientRequest.bearerToken(request, Redacted.value(options.apiKey))
       : HttpClientRequest.setHeader(request, "x-api-key", Redacted.value(options.apiKey))
 
-  // One request per slot, so no sliding window ever holds more than the budget.
+  // The budget spread evenly over the limiter's slots, one request held in reserve (see `budgetSlots`).
   const client: Budgeted = http.pipe(
     HttpClient.mapRequest((request) => authHeader(HttpClientRequest.acceptJson(request))),
     HttpClient.withRateLimiter({
       limiter,
       key,
-      limit: 1,
-      window: Duration.millis(Math.ceil(windowMs / Math.max(1, budget.limit - 1))),
+      ...ProviderHttp.budgetSlots(budget, 1),
       algorithm: "fixed-window",
       times: 0,
       disableAdaptiveLearning: true

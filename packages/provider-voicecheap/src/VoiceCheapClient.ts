@@ -177,26 +177,18 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
     )
   )
 
-  // The budget is spread evenly, one request per slot, so that no sliding window of the vendor's
-  // length ever holds more than `limit` requests, however the vendor aligns its windows. A fixed
-  // window of `limit` would let a burst at the end of one window and another at the start of the
-  // next reach the vendor together; a token bucket would too. One slot of the budget is kept in
-  // reserve, because the vendor counts arrivals and the network does not keep requests evenly apart.
-  const budgeted = (name: string, budget: Budget): Budgeted => {
-    const window = Duration.toMillis(Duration.fromInputUnsafe(budget.window))
-    const slot = Math.ceil(window / Math.max(1, budget.limit - 2))
-    return base.pipe(
+  // Each budget spread evenly over the limiter's slots, two requests held in reserve (see `budgetSlots`).
+  const budgeted = (name: string, budget: Budget): Budgeted =>
+    base.pipe(
       HttpClient.withRateLimiter({
         limiter,
         key: `${key}:${name}`,
-        limit: 1,
-        window: Duration.millis(slot),
+        ...ProviderHttp.budgetSlots(budget, 2),
         algorithm: "fixed-window",
         times: 0,
         disableAdaptiveLearning: true
       })
     )
-  }
   const budgets = options.budgets ?? {}
   const statusClient = budgeted("status", budgets.status ?? { limit: 30, window: Duration.minutes(1) })
   const projectsClient = budgeted("projects", budgets.projects ?? { limit: 10, window: Duration.minutes(1) })
