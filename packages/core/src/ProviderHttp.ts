@@ -108,33 +108,30 @@ export const decodeJsonText = <S extends Schema.Codec<any, any, never, never>>(
   text: string,
   context: { readonly provider: string; readonly operation: string; readonly status?: number | undefined }
 ): Effect.Effect<S["Type"], UnexpectedResponse> => {
-  const base = {
-    provider: context.provider,
-    operation: context.operation,
-    excerpt: excerptOf(text),
-    ...(context.status === undefined ? {} : { status: context.status })
-  }
+  // Built only on failure: a good answer pays for neither the excerpt nor the error's fields.
+  const unexpected = (path: string, message: string) =>
+    new UnexpectedResponse({
+      provider: context.provider,
+      operation: context.operation,
+      excerpt: excerptOf(text),
+      ...(context.status === undefined ? {} : { status: context.status }),
+      path,
+      message
+    })
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch {
-    return Effect.fail(
-      new UnexpectedResponse({
-        ...base,
-        path: "(body)",
-        message: `${context.provider} answered with a body that is not JSON`
-      })
-    )
+    return Effect.fail(unexpected("(body)", `${context.provider} answered with a body that is not JSON`))
   }
   return Schema.decodeUnknownEffect(schema)(json).pipe(
-    Effect.mapError(
-      (error) =>
-        new UnexpectedResponse({
-          ...base,
-          path: pathOf(error.issue),
-          message: `${context.provider} answered with an unexpected body at ${pathOf(error.issue)}: ${error.message.split("\n")[0]}`
-        })
-    )
+    Effect.mapError((error) => {
+      const path = pathOf(error.issue)
+      return unexpected(
+        path,
+        `${context.provider} answered with an unexpected body at ${path}: ${error.message.split("\n")[0]}`
+      )
+    })
   )
 }
 
@@ -160,6 +157,10 @@ export const bodyText = (
  * seconds, CloudFront and GCS style). `none` when the URL says nothing.
  */
 export const presignedExpiry = (url: string): Option.Option<DateTime.Utc> => {
+  // Both forms need a query parameter spelled with "xpires" (or percent-encoded); a URL without one
+  // says nothing, and is not worth parsing.
+  const query = url.indexOf("?")
+  if (query < 0 || !/xpires|%/.test(url.slice(query))) return Option.none()
   let params: URLSearchParams
   try {
     params = new URL(url).searchParams

@@ -237,11 +237,13 @@ export const make = (hooks: ProviderHooks): TranslationProviderService => {
     return jobs
   })
 
-  const get = Effect.fn("TranslationProvider.get")(function* (ref: JobRef) {
-    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
-    yield* checkRef("get", ref)
-    return yield* hooks.get(ref)
-  })
+  // The most frequent call (every poll), so written without a generator.
+  const get = Effect.fn("TranslationProvider.get")((ref: JobRef) =>
+    Effect.andThen(
+      Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) }),
+      Effect.andThen(checkRef("get", ref), () => hooks.get(ref))
+    )
+  )
 
   const getMany = Effect.fn("TranslationProvider.getMany")(function* (refs: ReadonlyArray<JobRef>) {
     yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.count": refs.length })

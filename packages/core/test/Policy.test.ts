@@ -88,6 +88,32 @@ describe("Policy.withRetry", () => {
       assert.strictEqual(calls(), 3)
     })
   )
+
+  it.effect("with `times: 0` sends once, even what it could retry", () =>
+    Effect.gen(function* () {
+      const { calls, effect } = flaky([unavailable("not-sent")])
+      const error = yield* Effect.flip(effect.pipe(Policy.withRetry({ idempotent: true, times: 0 })))
+      assert.strictEqual(error._tag, "ProviderUnavailable")
+      assert.strictEqual(calls(), 1)
+    })
+  )
+
+  it.effect("gives every run of the same effect its own retries", () =>
+    Effect.gen(function* () {
+      // Every first attempt fails and every second succeeds.
+      let calls = 0
+      const effect = Effect.suspend(() =>
+        ++calls % 2 === 1 ? Effect.fail(unavailable("not-sent")) : Effect.succeed("ok")
+      )
+      const read = effect.pipe(Policy.withRetry({ idempotent: false, times: 1, base: 100 }))
+      for (let run = 0; run < 2; run++) {
+        const fiber = yield* Effect.forkChild(read)
+        yield* TestClock.adjust(Duration.seconds(1))
+        assert.strictEqual(yield* Fiber.join(fiber), "ok")
+      }
+      assert.strictEqual(calls, 4)
+    })
+  )
 })
 
 describe("Policy.mintIdempotencyKey", () => {

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ProviderHttp } from "@polydub/core"
-import { Clock, Duration, Effect, Fiber, Layer } from "effect"
+import { Clock, DateTime, Duration, Effect, Fiber, Layer, Option } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import { TestClock } from "effect/testing"
@@ -71,4 +71,21 @@ describe("ProviderHttp.budgetSlots", () => {
       assert.isBelow(sent.at(-1)! - sent[0]!, 500)
     })
   )
+})
+
+describe("ProviderHttp.presignedExpiry", () => {
+  it("reads S3 and CloudFront expiries and nothing from a plain URL", () => {
+    const s3 = ProviderHttp.presignedExpiry(
+      "https://b.s3.amazonaws.com/o.mp4?X-Amz-Date=20261123T120000Z&X-Amz-Expires=3600&X-Amz-Signature=ab%2Fcd"
+    )
+    assert.deepStrictEqual(Option.map(s3, DateTime.formatIso), Option.some("2026-11-23T13:00:00.000Z"))
+    const cloudFront = ProviderHttp.presignedExpiry("https://d.cloudfront.net/o.mp4?Expires=1795000000&Signature=x")
+    assert.deepStrictEqual(Option.map(cloudFront, DateTime.toEpochMillis), Option.some(1_795_000_000_000))
+    // A percent-encoded name still counts, as URLSearchParams decodes it.
+    const encoded = ProviderHttp.presignedExpiry("https://d.example/o.mp4?%45xpires=1795000000")
+    assert.deepStrictEqual(Option.map(encoded, DateTime.toEpochMillis), Option.some(1_795_000_000_000))
+    assert.isTrue(Option.isNone(ProviderHttp.presignedExpiry("https://d.example/o.mp4")))
+    assert.isTrue(Option.isNone(ProviderHttp.presignedExpiry("https://d.example/o.mp4?sig=abc")))
+    assert.isTrue(Option.isNone(ProviderHttp.presignedExpiry("not a url?Expires=1795000000")))
+  })
 })

@@ -267,38 +267,39 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     call: Call<S>,
     response: HttpClientResponse.HttpClientResponse
   ): Effect.Effect<S["Type"], TranslationError> =>
-    Effect.gen(function* () {
-      const text = yield* ProviderHttp.bodyText(response, context(call.operation))
-      const retryAfter = Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
+    Effect.flatMap(ProviderHttp.bodyText(response, context(call.operation)), (text) => {
+      // Read only for an error: `headers` parses every header again on each access.
+      const retryAfter = () => Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
       if (response.status < 200 || response.status >= 300) {
-        return yield* mapError(call.operation, response.status, parseJsonOrUndefined(text), retryAfter)
-      }
-      if (call.v2 === true) {
-        // v2 can answer 200 with `error` set; that is a failure, not a result.
-        const envelope = yield* ProviderHttp.decodeJsonText(Wire.V2ErrorEnvelope, text, context(call.operation)).pipe(
-          Effect.option
-        )
-        if (Option.isSome(envelope) && envelope.value.error !== undefined && envelope.value.error !== null) {
-          return yield* mapError(call.operation, response.status, envelope.value, retryAfter)
-        }
+        return Effect.fail(mapError(call.operation, response.status, parseJsonOrUndefined(text), retryAfter()))
       }
       const decoded = ProviderHttp.decodeJsonText(call.schema, text, {
         ...context(call.operation),
         status: response.status
       })
-      if (call.method === "GET") return yield* decoded
       // A mutation HeyGen accepted but whose answer cannot be read may have taken effect: its
       // outcome is unknown. With an idempotency key it is sent again and replayed; without, it is not.
-      return yield* decoded.pipe(
-        Effect.mapError(
-          (e) =>
-            new ProviderUnavailable({
-              ...context(call.operation),
-              status: response.status,
-              outcome: "unknown",
-              message: `HeyGen answered ${call.operation} with a body that cannot be read (${e.message}); the request may have taken effect`
-            })
-        )
+      const result: Effect.Effect<S["Type"], TranslationError> =
+        call.method === "GET"
+          ? decoded
+          : Effect.mapError(
+              decoded,
+              (e) =>
+                new ProviderUnavailable({
+                  ...context(call.operation),
+                  status: response.status,
+                  outcome: "unknown",
+                  message: `HeyGen answered ${call.operation} with a body that cannot be read (${e.message}); the request may have taken effect`
+                })
+            )
+      if (call.v2 !== true) return result
+      // v2 can answer 200 with `error` set; that is a failure, not a result.
+      return Effect.flatMap(
+        Effect.option(ProviderHttp.decodeJsonText(Wire.V2ErrorEnvelope, text, context(call.operation))),
+        (envelope) =>
+          Option.isSome(envelope) && envelope.value.error !== undefined && envelope.value.error !== null
+            ? Effect.fail(mapError(call.operation, response.status, envelope.value, retryAfter()))
+            : result
       )
     })
 

@@ -199,16 +199,17 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
     schema: S,
     response: HttpClientResponse.HttpClientResponse
   ): Effect.Effect<S["Type"], TranslationError> =>
-    Effect.gen(function* () {
-      const text = yield* ProviderHttp.bodyText(response, context(operation))
+    Effect.flatMap(ProviderHttp.bodyText(response, context(operation)), (text) => {
       if (response.status >= 200 && response.status < 300) {
-        return yield* ProviderHttp.decodeJsonText(schema, text, { ...context(operation), status: response.status })
+        return ProviderHttp.decodeJsonText(schema, text, { ...context(operation), status: response.status })
       }
-      const envelope = yield* ProviderHttp.decodeJsonText(Wire.ErrorEnvelope, text, context(operation)).pipe(
-        Effect.option
+      return Effect.flatMap(
+        Effect.option(ProviderHttp.decodeJsonText(Wire.ErrorEnvelope, text, context(operation))),
+        (envelope) => {
+          const retryAfter = Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
+          return Effect.fail(mapError(operation, response.status, Option.getOrUndefined(envelope), retryAfter))
+        }
       )
-      const retryAfter = Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
-      return yield* mapError(operation, response.status, Option.getOrUndefined(envelope), retryAfter)
     })
 
   const send = (
@@ -321,14 +322,21 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
     return yield* upload("createProject", "/v1/projects", projectsClient, file, form)
   })
 
-  const status = Effect.fn("VoiceCheapClient.status")(function* (projectId: string) {
-    yield* Effect.annotateCurrentSpan({ "voicecheap.projectId": projectId })
-    const request = HttpClientRequest.get(`/v1/translate/${encodeURIComponent(projectId)}/status`)
-    return yield* send("status", statusClient, request, readTimeout).pipe(
-      Effect.flatMap((response) => decodeAnswer("status", Wire.StatusResponse, response)),
-      Policy.withRetry({ idempotent: true, times: options.retries ?? 2 })
+  const statusRetry = { idempotent: true, times: options.retries ?? 2 }
+  const status = Effect.fn("VoiceCheapClient.status")((projectId: string) =>
+    Effect.andThen(
+      Effect.annotateCurrentSpan("voicecheap.projectId", projectId),
+      send(
+        "status",
+        statusClient,
+        HttpClientRequest.get(`/v1/translate/${encodeURIComponent(projectId)}/status`),
+        readTimeout
+      ).pipe(
+        Effect.flatMap((response) => decodeAnswer("status", Wire.StatusResponse, response)),
+        Policy.withRetry(statusRetry)
+      )
     )
-  })
+  )
 
   return VoiceCheapClient.of({ translate, createProject, status })
 })

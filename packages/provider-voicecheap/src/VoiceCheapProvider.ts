@@ -84,60 +84,68 @@ const artifact = (url: string, mediaType: string) => {
 const pct = (n: number | null | undefined) =>
   n === null || n === undefined ? undefined : Math.min(100, Math.max(0, n)) / 100
 
-/** The unified state of a status answer. */
-export const stateOf = (status: Wire.StatusResponse): Effect.Effect<JobState> =>
-  Effect.gen(function* () {
-    const word = yield* mapStatus(Client.provider, statusWords, status.status)
-    const lipSync = status.lipSync ?? undefined
-    if (word._tag === "Succeeded") {
-      if (!status.translatedVideoUrl) {
-        // Docs are silent on a success without URLs; treat it as not finished rather than as a result.
-        return { _tag: "Running", step: "finalizing", progress: 0.99 }
-      }
-      return {
-        _tag: "Succeeded",
-        outputs: new Outputs({
-          video: artifact(status.translatedVideoUrl, "video/mp4"),
-          ...(status.translatedAudioUrl ? { audio: artifact(status.translatedAudioUrl, "audio/mpeg") } : {}),
-          ...(lipSync?.videoUrl ? { lipSyncVideo: artifact(lipSync.videoUrl, "video/mp4") } : {})
-        })
-      }
+/** The unified state of a status answer, given the state its status word maps to. */
+const stateFrom = (status: Wire.StatusResponse, word: JobState): JobState => {
+  const lipSync = status.lipSync ?? undefined
+  if (word._tag === "Succeeded") {
+    if (!status.translatedVideoUrl) {
+      // Docs are silent on a success without URLs; treat it as not finished rather than as a result.
+      return { _tag: "Running", step: "finalizing", progress: 0.99 }
     }
-    if (word._tag === "Failed") {
-      const error = status.error ?? undefined
-      const code = error?.code ?? error?.["error.code"] ?? (lipSync?.status === "FAILED" ? "LIPSYNC_FAILED" : "FAILED")
-      const message = error?.message ?? error?.["error.message"] ?? lipSync?.errorMessage ?? "the translation failed"
-      return { _tag: "Failed", reason: { code, message } }
+    return {
+      _tag: "Succeeded",
+      outputs: new Outputs({
+        video: artifact(status.translatedVideoUrl, "video/mp4"),
+        ...(status.translatedAudioUrl ? { audio: artifact(status.translatedAudioUrl, "audio/mpeg") } : {}),
+        ...(lipSync?.videoUrl ? { lipSyncVideo: artifact(lipSync.videoUrl, "video/mp4") } : {})
+      })
     }
-    if (word._tag !== "Running" || word.step !== undefined) return word
-    // Progress: transcription and translation, then dubbing, then (when asked for) lip sync.
-    const translated = pct(status.translationAndTranscriptionProgress)
-    const dubbed = pct(status.dubbingProgress)
-    const weights = lipSync ? [0.35, 0.45, 0.2] : [0.4, 0.6, 0]
-    const lipSyncDone = lipSync?.status === "COMPLETED" ? 1 : lipSync?.status === "PROCESSING" ? 0.5 : 0
-    const known = translated !== undefined || dubbed !== undefined
-    const progress = known
-      ? (translated ?? (dubbed !== undefined ? 1 : 0)) * weights[0]! +
-        (dubbed ?? 0) * weights[1]! +
-        lipSyncDone * weights[2]!
-      : undefined
-    const lipSyncActive = lipSync !== undefined && (dubbed === 1 || lipSync.status === "PROCESSING")
-    const step = lipSyncActive
-      ? `lipsync_${lipSync.status.toLowerCase()}`
-      : (status.dubbingStep ?? status.actualProgressStep ?? undefined)
-    const state: { _tag: "Running"; progress?: number; step?: string } = { _tag: "Running" }
-    if (progress !== undefined) state.progress = Math.min(1, progress)
-    if (step) state.step = step
-    return state
-  })
+  }
+  if (word._tag === "Failed") {
+    const error = status.error ?? undefined
+    const code = error?.code ?? error?.["error.code"] ?? (lipSync?.status === "FAILED" ? "LIPSYNC_FAILED" : "FAILED")
+    const message = error?.message ?? error?.["error.message"] ?? lipSync?.errorMessage ?? "the translation failed"
+    return { _tag: "Failed", reason: { code, message } }
+  }
+  if (word._tag !== "Running" || word.step !== undefined) return word
+  // Progress: transcription and translation, then dubbing, then (when asked for) lip sync.
+  const translated = pct(status.translationAndTranscriptionProgress)
+  const dubbed = pct(status.dubbingProgress)
+  const weights = lipSync ? [0.35, 0.45, 0.2] : [0.4, 0.6, 0]
+  const lipSyncDone = lipSync?.status === "COMPLETED" ? 1 : lipSync?.status === "PROCESSING" ? 0.5 : 0
+  const known = translated !== undefined || dubbed !== undefined
+  const progress = known
+    ? (translated ?? (dubbed !== undefined ? 1 : 0)) * weights[0]! +
+      (dubbed ?? 0) * weights[1]! +
+      lipSyncDone * weights[2]!
+    : undefined
+  const lipSyncActive = lipSync !== undefined && (dubbed === 1 || lipSync.status === "PROCESSING")
+  const step = lipSyncActive
+    ? `lipsync_${lipSync.status.toLowerCase()}`
+    : (status.dubbingStep ?? status.actualProgressStep ?? undefined)
+  const state: { _tag: "Running"; progress?: number; step?: string } = { _tag: "Running" }
+  if (progress !== undefined) state.progress = Math.min(1, progress)
+  if (step) state.step = step
+  return state
+}
 
-/** A `Job` from a status answer. */
-export const jobOf = (status: Wire.StatusResponse, now: DateTime.Utc) =>
+/**
+ * The unified state of a status answer. Only an unknown status word needs an effect (a logged
+ * warning); every other answer maps without a generator, as this runs on every read.
+ */
+export const stateOf = (status: Wire.StatusResponse): Effect.Effect<JobState> =>
+  Effect.map(mapStatus(Client.provider, statusWords, status.status), (word) => stateFrom(status, word))
+
+/** A `Job` from a status answer; `ref`, the reference that was read, is reused when the answer is about it. */
+export const jobOf = (status: Wire.StatusResponse, now: DateTime.Utc, ref?: JobRef) =>
   Effect.map(
     stateOf(status),
     (state) =>
       new Job({
-        ref: new JobRef({ provider: Client.provider, kind: "translation", id: status.projectId }),
+        ref:
+          ref?.provider === Client.provider && ref.kind === "translation" && ref.id === status.projectId
+            ? ref
+            : new JobRef({ provider: Client.provider, kind: "translation", id: status.projectId }),
         // The status answer names the target ("spanish"); read it back as a tag. A name outside both
         // documented lists is kept as sent rather than failing the read.
         language: Option.getOrElse(Languages.tagOf(status.targetLanguage), () => status.targetLanguage),
@@ -239,10 +247,8 @@ export const make = Effect.gen(function* () {
     ]
   })
 
-  const get = Effect.fnUntraced(function* (ref: JobRef) {
-    const status = yield* client.status(ref.id)
-    return yield* jobOf(status, yield* DateTime.now)
-  })
+  const get = (ref: JobRef) =>
+    Effect.flatMap(client.status(ref.id), (status) => Effect.flatMap(DateTime.now, (now) => jobOf(status, now, ref)))
 
   return makeProvider({
     id: Client.provider,
