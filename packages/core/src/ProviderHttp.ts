@@ -136,6 +136,27 @@ export const decodeJsonText = <S extends Schema.Codec<any, any, never, never>>(
 }
 
 /** Reads a response body as text; a body cut short becomes `ProviderUnavailable { outcome: "unknown" }`. */
+/**
+ * Bounds a whole exchange — the request, the answer's headers and its body — by `timeout` (none when
+ * undefined). Past it the request may have been processed: `ProviderUnavailable` with an unknown outcome.
+ */
+export const exchangeTimeout =
+  (timeout: Duration.Duration | undefined, context: { readonly provider: string; readonly operation: string }) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ProviderUnavailable, R> =>
+    timeout === undefined
+      ? self
+      : Effect.timeoutOrElse(self, {
+          duration: timeout,
+          orElse: () =>
+            Effect.fail(
+              new ProviderUnavailable({
+                ...context,
+                outcome: "unknown",
+                message: `${context.operation} timed out after ${Duration.format(timeout)}; its outcome is unknown`
+              })
+            )
+        })
+
 export const bodyText = (
   response: HttpClientResponse.HttpClientResponse,
   context: { readonly provider: string; readonly operation: string }

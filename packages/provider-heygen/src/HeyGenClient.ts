@@ -236,7 +236,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     })
   )
 
-  const send = (operation: string, request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
+  const send = (operation: string, request: HttpClientRequest.HttpClientRequest) =>
     client.execute(request).pipe(
       // The key headers stay redacted in spans even where an application replaced the default list.
       Effect.updateService(Headers.CurrentRedactedNames, (names) => [...names, "x-api-key", "authorization"]),
@@ -249,18 +249,7 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
                 outcome: "not-sent",
                 message: `the request budget could not be checked: ${String(error)}`
               })
-      ),
-      Effect.timeoutOrElse({
-        duration: timeout,
-        orElse: () =>
-          Effect.fail(
-            new ProviderUnavailable({
-              ...context(operation),
-              outcome: "unknown",
-              message: `${operation} timed out after ${Duration.format(timeout)}; its outcome is unknown`
-            })
-          )
-      })
+      )
     )
 
   const answer = <S extends Schema.Codec<any, any, never, never>>(
@@ -323,8 +312,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     const idempotent =
       c.idempotent ??
       (c.method === "GET" || c.method === "PUT" || c.method === "DELETE" || c.idempotencyKey !== undefined)
-    return send(c.operation, request, timeouts[kind]).pipe(
+    // The timeout covers the answer's body too: a body that stalls is as unknown as a silent server.
+    return send(c.operation, request).pipe(
       Effect.flatMap((response) => answer(c, response)),
+      ProviderHttp.exchangeTimeout(timeouts[kind], context(c.operation)),
       Policy.withRetry({ idempotent, times: c.retries ?? options.retries ?? 2, base: options.retryBase })
     )
   }

@@ -5,7 +5,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { HeyGenClient } from "@polydub/provider-heygen"
-import { HeyGenSimulator } from "@polydub/testing"
+import { HeyGenSimulator, MediaServer } from "@polydub/testing"
 import { Duration, Effect, Layer, Redacted, Stream } from "effect"
 
 const wide = { limit: 100_000, window: Duration.seconds(1) }
@@ -187,6 +187,32 @@ describe("HeyGenClient v3 over loopback", () => {
       assert.strictEqual(sim.replays(), 0)
       assert.strictEqual(sim.billableSubmissions(), 2)
     }).pipe(Effect.provide(stack({ idempotencyTtlMs: 300 })))
+  )
+
+  it.live("an answer whose body stalls after the headers times out as an unknown outcome, not a hang", () =>
+    Effect.gen(function* () {
+      const server = yield* MediaServer.serve([
+        { path: "/v3/video-translations/abc-es", size: 4096, mediaType: "application/json", stallAfter: 16 }
+      ])
+      const error = yield* Effect.gen(function* () {
+        const client = yield* HeyGenClient.HeyGenClient
+        return yield* Effect.flip(client.getTranslation("abc-es"))
+      }).pipe(
+        Effect.provide(
+          HeyGenClient.layer({
+            apiKey: Redacted.make("hg_test"),
+            baseUrl: server.baseUrl,
+            budget: wide,
+            retryBase: Duration.millis(20),
+            timeouts: { read: Duration.millis(300) }
+          }).pipe(Layer.provide([HeyGenClient.layerRateLimiterMemory, NodeHttpClient.layerUndici]))
+        )
+      )
+      assert.strictEqual(error._tag, "ProviderUnavailable")
+      assert.include(error.message, "timed out after")
+      // A read is retried: three attempts, each cut off.
+      assert.strictEqual(server.requests(), 3)
+    }).pipe(Effect.scoped)
   )
 
   it.live("bearer auth works; a wrong key is AuthenticationFailed and never echoed", () =>

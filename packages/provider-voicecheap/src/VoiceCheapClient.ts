@@ -21,7 +21,7 @@ import {
   type TranslationError
 } from "@polydub/core"
 import { Context, Duration, Effect, Layer, Option, Redacted, type Schema, type SchemaIssue } from "effect"
-import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { Headers, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import * as Wire from "./VoiceCheapWire.js"
 
@@ -215,10 +215,11 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
   const send = (
     operation: string,
     client: Budgeted,
-    request: HttpClientRequest.HttpClientRequest,
-    timeout: Duration.Duration | undefined
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, TranslationError> => {
-    const executed = client.execute(request).pipe(
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, TranslationError> =>
+    client.execute(request).pipe(
+      // The key header stays redacted in spans even where an application replaced the default list.
+      Effect.updateService(Headers.CurrentRedactedNames, (names) => [...names, "x-api-key"]),
       Effect.catch((error): Effect.Effect<never, TranslationError> => {
         if (HttpClientError.isHttpClientError(error))
           return Effect.fail(ProviderHttp.transportError(error, context(operation)))
@@ -232,21 +233,6 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
         )
       })
     )
-    if (timeout === undefined) return executed
-    return executed.pipe(
-      Effect.timeoutOrElse({
-        duration: timeout,
-        orElse: () =>
-          Effect.fail(
-            new ProviderUnavailable({
-              ...context(operation),
-              outcome: "unknown",
-              message: `${operation} timed out after ${Duration.format(timeout)}; its outcome is unknown`
-            })
-          )
-      })
-    )
-  }
 
   const formFields = (
     operation: string,
@@ -277,8 +263,12 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
           ...(body.contentLength === undefined ? {} : { contentLength: body.contentLength })
         })
       )
-      const response = yield* send(operation, client, request, uploadTimeout)
-      return yield* decodeAnswer(operation, Wire.TranslateResponse, response).pipe(
+      // The timeout covers the answer's body too: a body that stalls is as unknown as a silent server.
+      const answer = send(operation, client, request).pipe(
+        Effect.flatMap((response) => decodeAnswer(operation, Wire.TranslateResponse, response)),
+        ProviderHttp.exchangeTimeout(uploadTimeout, context(operation))
+      )
+      return yield* answer.pipe(
         // Accepted, but the answer cannot be read: a project may exist, and without an idempotency
         // key it must not be uploaded again. Surfaced as an unknown outcome.
         Effect.catchTag("UnexpectedResponse", (e) =>
@@ -326,13 +316,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
   const status = Effect.fn("VoiceCheapClient.status")((projectId: string) =>
     Effect.andThen(
       Effect.annotateCurrentSpan("voicecheap.projectId", projectId),
-      send(
-        "status",
-        statusClient,
-        HttpClientRequest.get(`/v1/translate/${encodeURIComponent(projectId)}/status`),
-        readTimeout
-      ).pipe(
+      send("status", statusClient, HttpClientRequest.get(`/v1/translate/${encodeURIComponent(projectId)}/status`)).pipe(
         Effect.flatMap((response) => decodeAnswer("status", Wire.StatusResponse, response)),
+        ProviderHttp.exchangeTimeout(readTimeout, context("status")),
         Policy.withRetry(statusRetry)
       )
     )

@@ -9,7 +9,8 @@ import { JobRef, Jobs, Source, TranslationProvider } from "@polydub/core"
 import { VoiceCheap, VoiceCheapClient } from "@polydub/provider-voicecheap"
 import { MediaServer, VoiceCheapSimulator } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
-import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Stream } from "effect"
+import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Stream, Tracer } from "effect"
+import { Headers, HttpClient } from "effect/http"
 
 const fast = { processingMs: 300, lipSyncMs: 150 }
 // Budgets wide enough for tests; the budget itself is tested below with a short window.
@@ -352,8 +353,16 @@ describe("VoiceCheap provider over loopback", () => {
     )
   )
 
-  it.live("never prints the API key: not in logs or errors", () =>
+  it.live("never prints the API key: not in logs, errors or spans, even with every header recorded", () =>
     Effect.gen(function* () {
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span: (options) => {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
       const lines = yield* Ref.make<Array<string>>([])
       const logger = Logger.make((options) => {
         Effect.runSync(Ref.update(lines, (all) => [...all, JSON.stringify(options.message), String(options.cause)]))
@@ -379,13 +388,49 @@ describe("VoiceCheap provider over loopback", () => {
             )
           ).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]))
         ),
-        Effect.provide(Logger.layer([logger]))
+        Effect.provide(Logger.layer([logger])),
+        Effect.withTracer(tracer),
+        // An application that records every header in its spans, and replaced the default redacted
+        // names, must not leak the key either.
+        Effect.provideService(HttpClient.TracerHeaderFilter, () => true),
+        Effect.provideService(Headers.CurrentRedactedNames, ["cookie"])
       )
-      const everything = [...result, ...(yield* Ref.get(lines))].join("\n")
+      const attributes = spans.map((span) => JSON.stringify([span.name, ...span.attributes]))
+      assert.isTrue(
+        attributes.some((a) => a.includes("x-api-key")),
+        "the HTTP client span records request headers"
+      )
+      const everything = [...result, ...(yield* Ref.get(lines)), ...attributes].join("\n")
       assert.isAbove(everything.length, 0)
       assert.notInclude(everything, key)
       assert.notInclude(everything, "c0ffee_never")
     }).pipe(Effect.provide(stack({ accounts: [{ apiKey: "vc_SECRET_c0ffee_never_print_me" }] })))
+  )
+})
+
+describe("VoiceCheap timeouts", () => {
+  it.live("a status answer whose body stalls after the headers times out as an unknown outcome, not a hang", () =>
+    Effect.gen(function* () {
+      const server = yield* MediaServer.serve([
+        { path: "/v1/translate/p1/status", size: 4096, mediaType: "application/json", stallAfter: 16 }
+      ])
+      const error = yield* Effect.gen(function* () {
+        const client = yield* VoiceCheapClient.VoiceCheapClient
+        return yield* Effect.flip(client.status("p1"))
+      }).pipe(
+        Effect.provide(
+          VoiceCheapClient.layer({
+            apiKey: Redacted.make("vc_test"),
+            baseUrl: server.baseUrl,
+            budgets: { status: wide },
+            timeouts: { read: Duration.millis(300) }
+          }).pipe(Layer.provide([VoiceCheapClient.layerRateLimiterMemory, NodeHttpClient.layerUndici]))
+        )
+      )
+      assert.strictEqual(error._tag, "ProviderUnavailable")
+      assert.include(error.message, "timed out after")
+      assert.strictEqual(server.requests(), 3, "a status read is retried, each attempt cut off")
+    }).pipe(Effect.scoped)
   )
 })
 

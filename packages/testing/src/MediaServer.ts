@@ -12,6 +12,8 @@ export interface MediaFile {
   readonly path: string
   readonly size: number
   readonly mediaType?: string | undefined
+  /** Send only this many bytes, then nothing more while the connection stays open: a stalled answer. */
+  readonly stallAfter?: number | undefined
 }
 
 export interface MediaServer {
@@ -48,15 +50,16 @@ export const serve = (files: ReadonlyArray<MediaFile>): Effect.Effect<MediaServe
       res.writeHead(200, { "content-type": file.mediaType ?? "video/mp4", "content-length": String(file.size) })
       if (req.method === "HEAD") return void res.end()
       let offset = 0
+      const end = Math.min(file.size, file.stallAfter ?? file.size)
       const pump = () => {
-        while (offset < file.size) {
-          const n = Math.min(64 * 1024, file.size - offset)
+        while (offset < end) {
+          const n = Math.min(64 * 1024, end - offset)
           const ok = res.write(chunk(offset, n))
           offset += n
           bytes += n
           if (!ok) return void res.once("drain", pump)
         }
-        res.end()
+        if (end === file.size) res.end()
       }
       pump()
     })
