@@ -105,6 +105,10 @@ const v2Codes: Record<string, "auth" | "forbidden" | "invalid"> = {
 // the message tells them apart (docs are silent on a distinct code).
 const concurrencyWords = /concurren|simultaneous|at the same time|in progress/i
 
+/** An error code as sent: v3 codes are strings, v2 codes numbers; anything else is no code. */
+const codeOf = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined
+
 /** Maps a HeyGen error answer (either envelope, or a gateway body) to a `TranslationError`. */
 export const mapError = (
   operation: string,
@@ -118,11 +122,11 @@ export const mapError = (
   if (typeof body === "object" && body !== null) {
     const b = body as Record<string, any>
     if (typeof b.error === "object" && b.error !== null) {
-      code = b.error.code === undefined ? undefined : String(b.error.code)
+      code = codeOf(b.error.code)
       message = typeof b.error.message === "string" ? b.error.message : undefined
       param = typeof b.error.param === "string" ? b.error.param : undefined
     } else {
-      code = b.code === undefined || b.code === null ? undefined : String(b.code)
+      code = codeOf(b.code)
       message =
         typeof b.message === "string"
           ? b.message

@@ -79,7 +79,14 @@ describe("fuzz: HeyGen", () => {
         const error = HeyGenClient.mapError("fuzz", status, body, Option.none())
         assert.isTrue(isTranslationError(error))
       }),
-      { numRuns: count(runs) }
+      {
+        numRuns: count(runs),
+        // Found by this property: a code that is an object no string can be made of.
+        examples: [
+          [100, { code: { toString: null }, data: null, msg: null, message: null }],
+          [400, { error: { code: { toString: null }, message: "bad", param: null } }]
+        ]
+      }
     )
   })
 
