@@ -131,21 +131,21 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
     !isTerminal(current) || (next._tag === "Removed" && current._tag !== "Removed")
 
   /** Applies an observation; a poll that finds the job unchanged is no news, a webhook that does is a replay. */
-  const record = (entry: Entry, job: Job, fromWebhook: boolean) =>
-    Effect.gen(function* () {
+  // Plain code on this path (no generator): every webhook delivery and poll answer passes here.
+  const record = (entry: Entry, job: Job, fromWebhook: boolean): Effect.Effect<void> =>
+    Effect.suspend(() => {
       const same = sameState(entry.job.state, job.state)
       if (same || !follows(entry.job.state, job.state)) {
         if (!same || fromWebhook) ignoredUpdates++
-        return
+        return Effect.void
       }
       entry.job = job
       if (entry.overdue && isResting(job.state)) {
         entry.overdue = false
         overdueCount--
       }
-      yield* PubSub.publish(pubsub, job)
-      yield* PubSub.publish(signals, undefined)
-      yield* persist(job)
+      const published = Effect.andThen(PubSub.publish(pubsub, job), PubSub.publish(signals, undefined))
+      return Option.isNone(store) ? Effect.asVoid(published) : Effect.andThen(published, persist(job))
     })
 
   const markOverdue = (entry: Entry, now: number) =>
@@ -345,15 +345,20 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
       if (Option.isSome(store)) yield* store.value.remove(key(ref)).pipe(Effect.ignore)
     })
 
-  const deliver = (ref: JobRef, state: JobState, providerStatus = "webhook") =>
-    Effect.gen(function* () {
+  const deliver = (ref: JobRef, state: JobState, providerStatus = "webhook"): Effect.Effect<void> =>
+    Effect.suspend(() => {
       const entry = entries.get(key(ref))
-      if (entry === undefined) return
+      if (entry === undefined) return Effect.void
       webhookUpdates++
       entry.deliveries++
-      const now = yield* Clock.currentTimeMillis
-      entry.lastChecked = now
-      yield* record(entry, new Job({ ...entry.job, state, providerStatus, observedAt: DateTime.makeUnsafe(now) }), true)
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        entry.lastChecked = now
+        return record(
+          entry,
+          new Job({ ...entry.job, state, providerStatus, observedAt: DateTime.makeUnsafe(now) }),
+          true
+        )
+      })
     })
 
   const snapshot = Effect.sync(() => [...entries.values()].map((e) => e.job))
