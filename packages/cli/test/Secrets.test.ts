@@ -8,8 +8,8 @@ import { run } from "@polydub/cli"
 import { JobRef, Source, TranslationProvider } from "@polydub/core"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
-import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
-import { ConfigProvider, Effect, Layer, Logger, Redacted, Tracer } from "effect"
+import { HeyGenSimulator, MediaServer, Spans, VoiceCheapSimulator } from "@polydub/testing"
+import { ConfigProvider, Effect, Layer, Logger, Redacted } from "effect"
 import { TestConsole } from "effect/testing"
 
 const heygenKey = "hg_live_SECRET7c1d9e_polydub_canary"
@@ -27,14 +27,7 @@ describe("secrets", () => {
           JSON.stringify(value, (_, v) =>
             typeof v === "bigint" ? String(v) : v instanceof Map ? Object.fromEntries(v) : v
           ) ?? String(value)
-        const spans: Array<Tracer.NativeSpan> = []
-        const tracer = Tracer.make({
-          span: (options) => {
-            const span = new Tracer.NativeSpan(options)
-            spans.push(span)
-            return span
-          }
-        })
+        const { spans, tracer } = Spans.recorder()
         const logger = Logger.make((options) => void seen.push(text(options.message), String(options.cause)))
         const observe = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
           effect.pipe(Effect.withTracer(tracer), Effect.provide(Logger.layer([logger])))

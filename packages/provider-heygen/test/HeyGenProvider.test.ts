@@ -7,10 +7,10 @@ import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { JobRef, Jobs, Source, Transcript, TranslationProvider } from "@polydub/core"
 import { HeyGen, HeyGenClient } from "@polydub/provider-heygen"
-import { HeyGenSimulator } from "@polydub/testing"
+import { HeyGenSimulator, Spans } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
-import { ConfigProvider, Duration, Effect, Layer, Logger, Redacted, Stream, Tracer } from "effect"
-import { Headers, HttpClient } from "effect/http"
+import { ConfigProvider, Duration, Effect, Layer, Logger, Redacted, Stream } from "effect"
+import { HttpClient } from "effect/http"
 
 const wide = { limit: 100_000, window: Duration.seconds(1) }
 
@@ -234,14 +234,7 @@ describe("HeyGen provider over loopback", () => {
 
   it.live("never prints the API key: not in logs, errors or span attributes", () =>
     Effect.gen(function* () {
-      const spans: Array<Tracer.NativeSpan> = []
-      const tracer = Tracer.make({
-        span: (options) => {
-          const span = new Tracer.NativeSpan(options)
-          spans.push(span)
-          return span
-        }
-      })
+      const { spans, tracer } = Spans.recorder()
       const lines: Array<string> = []
       const logger = Logger.make((options) => {
         lines.push(JSON.stringify(options.message), String(options.cause))
@@ -275,8 +268,7 @@ describe("HeyGen provider over loopback", () => {
         Effect.withTracer(tracer),
         // An application that records every header in its spans, and replaced the default redacted
         // names, must not leak the key either.
-        Effect.provideService(HttpClient.TracerHeaderFilter, () => true),
-        Effect.provideService(Headers.CurrentRedactedNames, ["cookie"])
+        Spans.withEveryHeaderRecorded
       )
       const attributes = spans.map((span) => JSON.stringify([span.name, ...span.attributes]))
       assert.isTrue(

@@ -7,10 +7,9 @@ import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { JobRef, Jobs, Source, TranslationProvider } from "@polydub/core"
 import { VoiceCheap, VoiceCheapClient } from "@polydub/provider-voicecheap"
-import { MediaServer, VoiceCheapSimulator } from "@polydub/testing"
+import { MediaServer, Spans, VoiceCheapSimulator } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
-import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Stream, Tracer } from "effect"
-import { Headers, HttpClient } from "effect/http"
+import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Stream } from "effect"
 
 const fast = { processingMs: 300, lipSyncMs: 150 }
 // Budgets wide enough for tests; the budget itself is tested below with a short window.
@@ -355,14 +354,7 @@ describe("VoiceCheap provider over loopback", () => {
 
   it.live("never prints the API key: not in logs, errors or spans, even with every header recorded", () =>
     Effect.gen(function* () {
-      const spans: Array<Tracer.NativeSpan> = []
-      const tracer = Tracer.make({
-        span: (options) => {
-          const span = new Tracer.NativeSpan(options)
-          spans.push(span)
-          return span
-        }
-      })
+      const { spans, tracer } = Spans.recorder()
       const lines = yield* Ref.make<Array<string>>([])
       const logger = Logger.make((options) => {
         Effect.runSync(Ref.update(lines, (all) => [...all, JSON.stringify(options.message), String(options.cause)]))
@@ -392,8 +384,7 @@ describe("VoiceCheap provider over loopback", () => {
         Effect.withTracer(tracer),
         // An application that records every header in its spans, and replaced the default redacted
         // names, must not leak the key either.
-        Effect.provideService(HttpClient.TracerHeaderFilter, () => true),
-        Effect.provideService(Headers.CurrentRedactedNames, ["cookie"])
+        Spans.withEveryHeaderRecorded
       )
       const attributes = spans.map((span) => JSON.stringify([span.name, ...span.attributes]))
       assert.isTrue(

@@ -6,5 +6,6 @@
 export * as HeyGenSimulator from "./HeyGenSimulator.js"
 export * as MediaServer from "./MediaServer.js"
 export * as Presets from "./Presets.js"
+export * as Spans from "./Spans.js"
 export * as TestProvider from "./TestProvider.js"
 export * as VoiceCheapSimulator from "./VoiceCheapSimulator.js"
