@@ -19,6 +19,7 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "effect/http"
+import { makeChaos } from "./internal/chaos.js"
 import { serveRoutes } from "./internal/loopback.js"
 
 export interface HeyGenSimulatorOptions {
@@ -638,38 +639,11 @@ export const make = Effect.fnUntraced(function* (options: HeyGenSimulatorOptions
       (j) => j.apiKey === apiKey && !j.deleted && (phase(j, now) === "pending" || phase(j, now) === "running")
     ).length
 
-  let seed = (options.seed ?? 42) >>> 0
-  const random = () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0
-    return seed / 2 ** 32
-  }
-  const rates = Object.entries(options.faultRates ?? {}) as Array<[Exclude<FaultKind, "latency">, number]>
-  const injected: Record<string, number> = {}
-  /** Draws one of `table`'s kinds with its probability, or none; counts what it draws. */
-  const draw = <K extends string>(table: Partial<Record<K, number>> | undefined, prefix = ""): K | undefined => {
-    if (table === undefined) return undefined
-    let roll = random()
-    for (const [kind, rate] of Object.entries(table) as Array<[K, number]>) {
-      if (roll < rate) {
-        injected[prefix + kind] = (injected[prefix + kind] ?? 0) + 1
-        return kind
-      }
-      roll -= rate
-    }
-    return undefined
-  }
+  const { draw, injected, random } = makeChaos(options.seed)
 
   const takeFault = (method: string, path: string): Fault | undefined => {
-    if (rates.length > 0) {
-      let roll = random()
-      for (const [kind, rate] of rates) {
-        if (roll < rate) {
-          injected[kind] = (injected[kind] ?? 0) + 1
-          return { kind }
-        }
-        roll -= rate
-      }
-    }
+    const drawn = draw(options.faultRates)
+    if (drawn !== undefined) return { kind: drawn }
     const index = faults.findIndex(
       (f) =>
         (f.fault.method === undefined || f.fault.method === method) &&

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
+import { makeChaos } from "./internal/chaos.js"
 import { serveRoutes } from "./internal/loopback.js"
 
 export interface Account {
@@ -243,28 +244,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   let rateLimited = 0
   let baseUrl = ""
 
-  let seed = (options.seed ?? 42) >>> 0
-  const random = () => {
-    seed = (seed * 1664525 + 1013904223) >>> 0
-    return seed / 2 ** 32
-  }
-  const rates = Object.entries(options.faultRates ?? {}) as Array<[Exclude<Fault["kind"], "latency">, number]>
-  const injected: Record<string, number> = {}
-
-  /** Draws a project's chaos outcome, or none; counts what it draws. */
-  const drawJobFault = (): "fail" | "stuck" | "urlNull" | undefined => {
-    let roll = random()
-    for (const [kind, rate] of Object.entries(options.jobFaultRates ?? {}) as Array<
-      ["fail" | "stuck" | "urlNull", number]
-    >) {
-      if (roll < rate) {
-        injected[`job:${kind}`] = (injected[`job:${kind}`] ?? 0) + 1
-        return kind
-      }
-      roll -= rate
-    }
-    return undefined
-  }
+  const { draw, injected } = makeChaos(options.seed)
 
   /** A 429 while an injected burst lasts (and the start of one, for a `burst429` fault). */
   const burst = (fault: Fault | undefined, endpoint: keyof typeof limits) => {
@@ -277,16 +257,8 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
 
   const takeFault = (endpoint: Endpoint): Fault | undefined => {
     arrivals[endpoint].push(Date.now())
-    if (rates.length > 0 && endpoint !== "files") {
-      let roll = random()
-      for (const [kind, rate] of rates) {
-        if (roll < rate) {
-          injected[kind] = (injected[kind] ?? 0) + 1
-          return { kind, endpoint }
-        }
-        roll -= rate
-      }
-    }
+    const drawn = endpoint === "files" ? undefined : draw(options.faultRates)
+    if (drawn !== undefined) return { kind: drawn, endpoint }
     const index = faults.findIndex((f) => f.fault.endpoint === undefined || f.fault.endpoint === endpoint)
     if (index === -1) return undefined
     const entry = faults[index]!
@@ -573,7 +545,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       billable++
       const projectId = `${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}`
       const lipsync = fields.get("lipsyncPro") === "true" && endpoint === "translate" ? "pro" : undefined
-      const chaos = pendingFailure === undefined ? drawJobFault() : undefined
+      const chaos = pendingFailure === undefined ? draw(options.jobFaultRates, "job:") : undefined
       if (chaos === "urlNull") urlNullReads.set(projectId, 3)
       const project: SimulatedProject = {
         projectId,
