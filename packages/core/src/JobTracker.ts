@@ -228,24 +228,7 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
         return
       }
       consecutive429 = 0
-      yield* learn(chosen, deliveries, outcome.success, now)
-    }).pipe(
-      Effect.ensuring(
-        Effect.sync(() => {
-          inFlight--
-          for (const entry of chosen) entry.reading = false
-        })
-      )
-    )
-
-  const learn = (
-    chosen: ReadonlyArray<Entry>,
-    deliveries: ReadonlyArray<number>,
-    results: ReadonlyArray<Result.Result<Job, TranslationError>>,
-    now: number
-  ) =>
-    Effect.gen(function* () {
-      for (const [i, result] of results.entries()) {
+      for (const [i, result] of outcome.success.entries()) {
         const entry = chosen[i]!
         if (entry.deliveries !== deliveries[i]) {
           // A webhook landed while this answer was in flight: the answer is older news.
@@ -259,7 +242,14 @@ export const make = Effect.fnUntraced(function* (provider: TranslationProviderSe
           yield* forget(entry.job.ref)
         }
       }
-    })
+    }).pipe(
+      Effect.ensuring(
+        Effect.sync(() => {
+          inFlight--
+          for (const entry of chosen) entry.reading = false
+        })
+      )
+    )
 
   // Reads run side by side (a slow answer must not hold up the schedule), at most `concurrency` at once.
   const poll = Effect.gen(function* () {
