@@ -99,7 +99,7 @@ const pendingKey = (
         return yield* new UsageError({
           message:
             `an interrupted run of this command (started ${new Date(found.startedAt).toISOString()}) may already have created jobs at ${provider}, ` +
-            `and ${provider} remembers its idempotency key for only ${Duration.toHours(window) >= 1 ? `${Math.round(Duration.toHours(window))} hours` : Duration.format(window)}: submitting again now could be billed twice. ` +
+            `and ${provider} remembers its idempotency key for only ${Duration.toHours(window)} hours: submitting again now could be billed twice. ` +
             `Look for jobs created then in the vendor's dashboard; to submit anyway, rerun with --resubmit`
         })
       }
