@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { gzipSync } from "node:zlib"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Source, TranslationProvider } from "@polydub/core"
+import { Source, Submission, TranslationProvider } from "@polydub/core"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { VoiceCheapSimulator } from "@polydub/testing"
 import { Console, Effect, Layer, Redacted, Schema, Stream } from "effect"
@@ -29,15 +29,17 @@ const program = Effect.gen(function* () {
   const bytes = new Uint8Array(1024)
   const [job] = yield* Effect.gen(function* () {
     const provider = yield* TranslationProvider
-    return yield* provider.submit({
-      source: Source.stream({
-        name: "a.mp4",
-        mediaType: "video/mp4",
-        size: bytes.byteLength,
-        stream: Stream.succeed(bytes)
-      }),
-      targets: ["es"]
-    })
+    return yield* provider
+      .submit({
+        source: Source.stream({
+          name: "a.mp4",
+          mediaType: "video/mp4",
+          size: bytes.byteLength,
+          stream: Stream.succeed(bytes)
+        }),
+        targets: ["es"]
+      })
+      .pipe(Submission.all)
   }).pipe(
     Effect.provide(
       VoiceCheap.layer({ apiKey: Redacted.make(sim.apiKey), baseUrl: sim.baseUrl }).pipe(

@@ -32,7 +32,7 @@ import { join } from "node:path"
 import { createInterface } from "node:readline"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Source, TranslationProvider } from "@polydub/core"
+import { Source, Submission, TranslationProvider } from "@polydub/core"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { Console, Duration, Effect, Layer, Redacted } from "effect"
 import { record } from "./results.js"
@@ -63,7 +63,9 @@ const program = (sim: { readonly baseUrl: string; readonly apiKey: string }) =>
     const dir = mkdtempSync(join(tmpdir(), "polydub-bench-"))
     yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
     writeFileSync(join(dir, "clip.mp4"), new Uint8Array(64 * 1024))
-    const [job] = yield* provider.submit({ source: Source.file(join(dir, "clip.mp4")), targets: ["es"] })
+    const [job] = yield* provider
+      .submit({ source: Source.file(join(dir, "clip.mp4")), targets: ["es"] })
+      .pipe(Submission.all)
     const dispatcher = yield* NodeHttpClient.Dispatcher
     const url = new URL(`${sim.baseUrl}/v1/translate/${job!.ref.id}/status`)
     const headers = { "x-api-key": sim.apiKey, accept: "application/json" }

@@ -5,7 +5,7 @@
  * Prints 429s, requests per job, and the latency from a job's completion to its report (p50, p95,
  * p99), beside the sweep period N / (k · B) in which an even sweep revisits every job.
  */
-import { type Job, JobTracker, Source, TranslationProvider } from "@polydub/core"
+import { type Job, JobTracker, Source, Submission, TranslationProvider } from "@polydub/core"
 import { TestProvider } from "@polydub/testing"
 import { Console, Duration, Effect, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -33,7 +33,11 @@ const submit = (count: number) =>
     const provider = yield* TranslationProvider
     const jobs: Array<Job> = []
     for (let i = 0; i < count; i++) {
-      jobs.push(...(yield* provider.submit({ source: Source.url("https://media.example.com/v.mp4"), targets: ["es"] })))
+      jobs.push(
+        ...(yield* provider
+          .submit({ source: Source.url("https://media.example.com/v.mp4"), targets: ["es"] })
+          .pipe(Submission.all))
+      )
     }
     return jobs
   })

@@ -7,7 +7,7 @@
 
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Source, TranslationProvider } from "@polydub/core"
+import { Source, Submission, TranslationProvider } from "@polydub/core"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { Duration, Effect, Layer, Redacted } from "effect"
 
@@ -29,7 +29,9 @@ const sampler = setInterval(sample, 20)
 
 const upload = Effect.gen(function* () {
   const provider = yield* TranslationProvider
-  return yield* provider.submit({ source: Source.file(path), targets: ["es"], title: "upload benchmark" })
+  return yield* provider
+    .submit({ source: Source.file(path), targets: ["es"], title: "upload benchmark" })
+    .pipe(Submission.all)
 }).pipe(
   Effect.provide(
     VoiceCheap.layer({

@@ -4,7 +4,7 @@
  * and wait for the rendered videos. It runs unchanged on HeyGen, on any provider with a review
  * step, or on `TestProvider` in unit tests.
  */
-import { type Job, Jobs, Source, Transcript, TranslationProvider } from "@polydub/core"
+import { type Job, Jobs, Source, Submission, Transcript, TranslationProvider } from "@polydub/core"
 import { Effect } from "effect"
 
 /** Terms the team always writes its own way, whatever the translation said. */
@@ -37,13 +37,15 @@ export interface LocaliseOptions {
 export const localise = Effect.fn("localise")(function* (options: LocaliseOptions) {
   const provider = yield* TranslationProvider
   const say = options.onStep ?? (() => Effect.void)
-  const reviews = yield* provider.submit({
-    source: Source.url(options.videoUrl),
-    targets: options.languages,
-    review: true,
-    captions: provider.capabilities.captions,
-    title: "localise"
-  })
+  const reviews = yield* provider
+    .submit({
+      source: Source.url(options.videoUrl),
+      targets: options.languages,
+      review: true,
+      captions: provider.capabilities.captions,
+      title: "localise"
+    })
+    .pipe(Submission.all)
   yield* say(`submitted ${reviews.length} review job(s): ${reviews.map((j) => String(j.ref)).join(", ")}`)
   return yield* Effect.forEach(
     reviews,

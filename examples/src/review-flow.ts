@@ -4,7 +4,7 @@
  */
 
 import { NodeRuntime } from "@effect/platform-node"
-import { type Job, Jobs, Source, Transcript, TranslationProvider } from "@polydub/core"
+import { type Job, Jobs, Source, Submission, Transcript, TranslationProvider } from "@polydub/core"
 import { TestProvider } from "@polydub/testing"
 import { Console, Duration, Effect, Schema, Stream } from "effect"
 import { isMain } from "./isMain.js"
@@ -38,13 +38,15 @@ const follow = (ref: Job["ref"]) =>
 const program = Effect.gen(function* () {
   const provider = yield* TranslationProvider
   yield* say(`provider "${provider.id}" — review step: ${provider.capabilities.review}`)
-  const reviews = yield* provider.submit({
-    source: Source.url("https://media.example.com/videos/quarterly-update.mp4"),
-    targets: ["es-MX", "fr-CA"],
-    review: true,
-    captions: true,
-    title: "Quarterly update"
-  })
+  const reviews = yield* provider
+    .submit({
+      source: Source.url("https://media.example.com/videos/quarterly-update.mp4"),
+      targets: ["es-MX", "fr-CA"],
+      review: true,
+      captions: true,
+      title: "Quarterly update"
+    })
+    .pipe(Submission.all)
   yield* say(`submitted ${reviews.length} review jobs`)
   for (const review of reviews) {
     yield* follow(review.ref)

@@ -5,7 +5,7 @@
  * read them from the environment instead.
  */
 import { NodeHttpClient, NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Jobs, Source, TranslationProvider } from "@polydub/core"
+import { Jobs, Source, Submission, TranslationProvider } from "@polydub/core"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
@@ -16,7 +16,9 @@ import { isMain } from "./isMain.js"
 export const translateTo = (url: string, languages: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const provider = yield* TranslationProvider
-    const jobs = yield* provider.submit({ source: Source.url(url), targets: languages, title: "swap providers" })
+    const jobs = yield* provider
+      .submit({ source: Source.url(url), targets: languages, title: "swap providers" })
+      .pipe(Submission.all)
     const done = yield* Effect.forEach(jobs, (job) => Jobs.await(job.ref, { interval: "200 millis" }), {
       concurrency: "unbounded"
     })

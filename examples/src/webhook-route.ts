@@ -6,7 +6,7 @@
 
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer, NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Source, TranslationProvider } from "@polydub/core"
+import { Source, Submission, TranslationProvider } from "@polydub/core"
 import { HeyGen, HeyGenWebhooks } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
 import { Console, Effect, Layer, Redacted } from "effect"
@@ -37,11 +37,13 @@ export const main = Effect.gen(function* () {
   const heygen = yield* HeyGenSimulator.serve({ queuedMs: 100, runningMs: 500, webhookSecret: Redacted.value(secret) })
   const [job] = yield* Effect.gen(function* () {
     const provider = yield* TranslationProvider
-    return yield* provider.submit({
-      source: Source.url("https://media.example.com/keynote.mp4"),
-      targets: ["ja-JP"],
-      callback: { url: callbackUrl, id: "keynote-ja" }
-    })
+    return yield* provider
+      .submit({
+        source: Source.url("https://media.example.com/keynote.mp4"),
+        targets: ["ja-JP"],
+        callback: { url: callbackUrl, id: "keynote-ja" }
+      })
+      .pipe(Submission.all)
   }).pipe(
     Effect.provide(
       HeyGen.layer({ apiKey: Redacted.make(heygen.apiKey), baseUrl: heygen.baseUrl }).pipe(

@@ -16,6 +16,8 @@ import {
   Language,
   Policy,
   Source,
+  Submission,
+  SubmissionFailed,
   Transcript,
   type TranslationProviderService
 } from "@polydub/core"
@@ -272,7 +274,7 @@ const translate = Command.make(
             input.resubmit
           )
         : undefined
-    const jobs = yield* provider.submit({
+    const results = yield* provider.submit({
       source,
       targets,
       review: input.review,
@@ -281,16 +283,51 @@ const translate = Command.make(
       ...(Option.isSome(input.title) ? { title: input.title.value } : {}),
       ...(pending === undefined ? {} : { idempotencyKey: pending.key })
     })
-    for (const job of jobs) yield* printJob(job, input.json)
+    const jobs = Submission.accepted(results)
+    const refused = Submission.failures(results)
+    // Every accepted job is recorded and printed before any failure is reported: it is billed, and
+    // must be followed whatever became of the other targets.
     yield* remember(jobs)
-    if (pending !== undefined) yield* pending.done
-    if (!input.wait && Option.isNone(input.download)) return
+    for (const job of jobs) yield* printJob(job, input.json)
+    if (pending !== undefined && refused.length === 0) yield* pending.done
+    if (refused.length > 0) {
+      // One vendor request failed for every target: nothing was accepted, report it as that request's error.
+      const only = refused[0]!.error
+      if (jobs.length === 0 && refused.every((f) => f.error === only)) return yield* only
+      for (const f of refused) {
+        yield* Console.error(`polydub: ${f.language} was not accepted: ${f.error._tag}: ${f.error.message}`)
+      }
+      const unknown = refused.filter((f) => f.error._tag === "ProviderUnavailable" && f.error.outcome === "unknown")
+      if (unknown.length > 0) {
+        yield* Console.error(
+          `polydub: ${unknown.map((f) => f.language).join(", ")} may have been created anyway (the answer was lost); check before submitting again`
+        )
+      }
+      yield* Console.error(
+        pending !== undefined
+          ? "polydub: run this same command again to retry the failed targets: the accepted ones are replayed under the same idempotency key, not billed again"
+          : `polydub: to retry only the failed targets: polydub translate ${input.source} --provider ${input.provider} --to ${refused.map((f) => f.language).join(",")}`
+      )
+    }
+    const failure =
+      refused.length === 0
+        ? undefined
+        : new SubmissionFailed({
+            accepted: jobs,
+            failures: refused,
+            message: `${refused.length} of ${results.length} targets were not accepted (${refused.map((f) => f.language).join(", ")})`
+          })
+    if (!input.wait && Option.isNone(input.download)) {
+      if (failure !== undefined) return yield* failure
+      return
+    }
     const settled = yield* follow(jobs, { json: input.json })
     yield* remember(settled)
     if (Option.isSome(input.download)) {
       for (const job of settled) if (job.state._tag === "Succeeded") yield* download(job, input.download.value)
     }
     if (!input.json) for (const job of settled) yield* Console.log(line(job))
+    if (failure !== undefined) return yield* failure
     const failed = settled.filter((j) => j.state._tag === "Failed")
     if (failed.length > 0) return yield* new JobFailed({ message: `${failed.length} job(s) failed` })
   })

@@ -5,7 +5,15 @@
  * outputs downloaded, and a summary table at the end.
  */
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
-import { type Job, Jobs, Source, Transcript, TranslationProvider, type TranslationProviderService } from "@polydub/core"
+import {
+  type Job,
+  Jobs,
+  Source,
+  Submission,
+  Transcript,
+  TranslationProvider,
+  type TranslationProviderService
+} from "@polydub/core"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
@@ -105,16 +113,20 @@ export const runDemo = (out: string) =>
       })
 
     yield* say("HeyGen: submitting es and fr-CA with review (proofread) and captions")
-    const reviews = yield* heygen.submit({
-      source,
-      targets: ["es", "fr-CA"],
-      review: true,
-      captions: true,
-      title: "Quarterly update"
-    })
+    const reviews = yield* heygen
+      .submit({
+        source,
+        targets: ["es", "fr-CA"],
+        review: true,
+        captions: true,
+        title: "Quarterly update"
+      })
+      .pipe(Submission.all)
     for (const job of reviews) yield* say(line(job))
     yield* say("VoiceCheap: submitting es and fr-CA (one project each; no review step)")
-    const projects = yield* voicecheap.submit({ source, targets: ["es", "fr-CA"], title: "Quarterly update" })
+    const projects = yield* voicecheap
+      .submit({ source, targets: ["es", "fr-CA"], title: "Quarterly update" })
+      .pipe(Submission.all)
     for (const job of projects) yield* say(line(job))
 
     const rows: ReadonlyArray<Row> = yield* Effect.all(

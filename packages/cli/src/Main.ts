@@ -19,6 +19,8 @@ export const exitCodeOf = (error: unknown): { readonly code: number; readonly me
     typeof error === "object" && error !== null && "_tag" in error ? String((error as { _tag: unknown })._tag) : ""
   const message = error instanceof Error ? error.message : String(error)
   if (tag === "JobFailed") return { code: 1, message }
+  // Some targets of a submission were refused by the vendor: a provider error, as for a single request.
+  if (tag === "SubmissionFailed") return { code: 3, message }
   if (tag === "UsageError" || tag === "UnsupportedLanguage" || tag === "Unsupported") return { code: 2, message }
   if (isTranslationError(error)) {
     const hint = tag === "AuthenticationFailed" ? " (check the API key in the environment)" : ""

@@ -6,9 +6,9 @@ import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { run } from "@polydub/cli"
-import { Source, TranslationProvider } from "@polydub/core"
+import { Source, Submission, TranslationProvider } from "@polydub/core"
 import { HeyGen } from "@polydub/provider-heygen"
-import { HeyGenSimulator } from "@polydub/testing"
+import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
 import { ConfigProvider, Effect, Fiber, Layer, Redacted } from "effect"
 import { TestConsole } from "effect/testing"
 
@@ -38,7 +38,9 @@ const simulator = HeyGenSimulator.layer({ queuedMs: 30, runningMs: 200, proofrea
 const submitDirect = (sim: HeyGenSimulator.HeyGenSimulator, review = false) =>
   Effect.gen(function* () {
     const provider = yield* TranslationProvider
-    return yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"], review })
+    return yield* provider
+      .submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"], review })
+      .pipe(Submission.all)
   }).pipe(
     Effect.provide(
       HeyGen.layer({ apiKey: Redacted.make(sim.apiKey), baseUrl: sim.baseUrl }).pipe(
@@ -185,6 +187,42 @@ describe("polydub CLI", () => {
       assert.strictEqual(third.code, 0)
       assert.strictEqual(sim.billableSubmissions(), 2, "a later, new submission must not reuse a finished key")
     }).pipe(Effect.provide(simulator))
+  )
+
+  it.live(
+    "a later target refused after an earlier one was billed: the billed job is printed and stored, and the run fails",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* VoiceCheapSimulator.Simulator
+        const media = yield* MediaServer.Media
+        const store = join(mkdtempSync(join(tmpdir(), "polydub-store-")), "jobs.json")
+        const env = { VOICECHEAP_API_KEY: sim.apiKey, VOICECHEAP_BASE_URL: sim.baseUrl, POLYDUB_STORE: store }
+        // One credit: "es" is created and billed, then "fr-CA" is refused.
+        const run = yield* cli(
+          ["translate", media.url("/talk.mp4"), "--provider", "voicecheap", "--to", "es,fr-CA", "--json"],
+          env
+        )
+        assert.strictEqual(run.code, 3, run.err)
+        const [project] = sim.projects()
+        assert.strictEqual(sim.projects().length, 1)
+        const printed = run.out.split("\n").filter((l) => l.length > 0)
+        assert.strictEqual(printed.length, 1)
+        assert.strictEqual(JSON.parse(printed[0]!).ref, `voicecheap:translation:${project!.projectId}`)
+        assert.include(run.err, "fr-CA was not accepted: InsufficientCredits")
+        assert.include(run.err, "--to fr-CA")
+        const saved = JSON.parse(readFileSync(store, "utf8"))
+        assert.deepStrictEqual(
+          saved.jobs.map((j: { ref: string }) => j.ref),
+          [`voicecheap:translation:${project!.projectId}`]
+        )
+      }).pipe(
+        Effect.provide(
+          Layer.mergeAll(
+            VoiceCheapSimulator.layer({ processingMs: 200, accounts: [{ apiKey: "vc_sim_cli", credits: 1 }] }),
+            MediaServer.layer([{ path: "/talk.mp4", size: 4096 }])
+          )
+        )
+      )
   )
 
   it.live("a key older than HeyGen's 24-hour memory is not reused blindly: refused, or dropped with --resubmit", () =>

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { run } from "@polydub/cli"
-import { JobRef, Source, TranslationProvider } from "@polydub/core"
+import { JobRef, Source, Submission, TranslationProvider } from "@polydub/core"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, MediaServer, Spans, VoiceCheapSimulator } from "@polydub/testing"
@@ -48,7 +48,7 @@ describe("secrets", () => {
         const exercise = (source: Source, review: boolean) =>
           Effect.gen(function* () {
             const provider = yield* TranslationProvider
-            const jobs = yield* provider.submit({ source, targets: ["es"], review })
+            const jobs = yield* provider.submit({ source, targets: ["es"], review }).pipe(Submission.all)
             yield* Effect.sleep(400)
             for (const job of jobs) seen.push(text(yield* provider.get(job.ref)))
             if (review) seen.push(text(yield* provider.transcript(jobs[0]!.ref)))
@@ -81,7 +81,7 @@ describe("secrets", () => {
         const refused = yield* observe(
           Effect.flip(
             Effect.flatMap(TranslationProvider, (p) =>
-              p.submit({ source: Source.url("https://m.example.com/a.mp4"), targets: ["es"] })
+              p.submit({ source: Source.url("https://m.example.com/a.mp4"), targets: ["es"] }).pipe(Submission.all)
             )
           ).pipe(
             Effect.provide(

@@ -4,15 +4,17 @@
  * hooks only speak the vendor's wire format, while validation (languages, capabilities, references),
  * fan-out of targets, idempotency keys, spans and error shaping live here, once.
  */
-import { Context, type Duration, Effect, type Result } from "effect"
+import { Context, type Duration, Effect, Result } from "effect"
 import { formatRef, type Job, type JobRef, type JobState } from "./Job.js"
 import * as Language from "./Language.js"
 import { idempotencyKeyPattern, mintIdempotencyKey } from "./Policy.js"
+import type { TargetResult } from "./Submission.js"
 import type { Transcript } from "./Transcript.js"
 import {
   InvalidRequest,
   NotFound,
   type TranslationError,
+  UnexpectedResponse,
   Unsupported,
   UnsupportedLanguage
 } from "./TranslationError.js"
@@ -80,8 +82,14 @@ export interface TranslationProviderService {
   readonly capabilities: Capabilities
   /** Supported target languages: BCP-47 tags with the vendor's own names. */
   readonly languages: ReadonlyArray<Language.LanguageEntry>
-  /** Starts one job per target language, in the order of `request.targets`. */
-  readonly submit: (request: TranslationRequest) => Effect.Effect<ReadonlyArray<Job>, TranslationError>
+  /**
+   * Starts one job per target language and answers one result per distinct target, in the order of
+   * `request.targets`: the job, or why that target failed. A target that failed never hides one the
+   * vendor accepted (and billed) in another request. The effect itself fails only when nothing was
+   * sent: the request is invalid, unsupported, or its source cannot be read. `Submission.all` turns
+   * the results into jobs or a `SubmissionFailed` that still holds the accepted ones.
+   */
+  readonly submit: (request: TranslationRequest) => Effect.Effect<ReadonlyArray<TargetResult>, TranslationError>
   /** The job's current state. */
   readonly get: (ref: JobRef) => Effect.Effect<Job, TranslationError>
   /** Many jobs at once, in order; one failed reference does not fail the others. */
@@ -115,13 +123,23 @@ export interface ResolvedRequest extends Omit<TranslationRequest, "targets"> {
   readonly idempotencyKey?: string | undefined
 }
 
-/** What a provider implements: its wire mapping only. */
-export interface ProviderHooks {
+/**
+ * What a provider implements: its wire mapping only. `Staged` is what `stage` makes of the source
+ * once per submission (e.g. an uploaded asset's id), handed to every vendor request of it.
+ */
+export interface ProviderHooks<Staged = undefined> {
   readonly id: string
   readonly capabilities: Capabilities
   readonly languages: Language.LanguageTable
+  /**
+   * Prepares the source once for all the vendor requests of one submission, where the vendor can
+   * take it once for several (HeyGen uploads a file as an asset, then names it in each request).
+   * Without it, every vendor request reads the source itself, so a caller's stream (readable once)
+   * is refused before anything is sent when a submission needs more than one request.
+   */
+  readonly stage?: ((request: ResolvedRequest) => Effect.Effect<Staged, TranslationError>) | undefined
   /** One vendor request for at most `capabilities.targetsPerRequest` targets; one job per target, in order. */
-  readonly submit: (request: ResolvedRequest) => Effect.Effect<ReadonlyArray<Job>, TranslationError>
+  readonly submit: (request: ResolvedRequest, staged: Staged) => Effect.Effect<ReadonlyArray<Job>, TranslationError>
   readonly get: (ref: JobRef) => Effect.Effect<Job, TranslationError>
   /** A bulk read; when absent, `get` runs for each reference with bounded concurrency. */
   readonly getMany?:
@@ -147,7 +165,7 @@ const invalid = (provider: string, operation: string, param: string, message: st
   new InvalidRequest({ provider, operation, param, message })
 
 /** Builds a `TranslationProvider` from a provider's hooks. */
-export const make = (hooks: ProviderHooks): TranslationProviderService => {
+export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): TranslationProviderService => {
   const { capabilities: caps, id } = hooks
 
   const checkRef = (operation: string, ref: JobRef, kind?: JobRef["kind"]) => {
@@ -163,6 +181,16 @@ export const make = (hooks: ProviderHooks): TranslationProviderService => {
     }
     return Effect.void
   }
+
+  // A provider answering fewer jobs than targets: the ones it did name are kept, the rest reported.
+  const missing = (target: ResolvedTarget, got: number, asked: number) =>
+    new UnexpectedResponse({
+      provider: id,
+      operation: "submit",
+      path: "(jobs)",
+      excerpt: "",
+      message: `${id} answered ${got} jobs for ${asked} targets; none for ${target.tag}, whose outcome is unknown`
+    })
 
   const validate = Effect.fnUntraced(function* (request: TranslationRequest) {
     const op = "submit"
@@ -226,15 +254,44 @@ export const make = (hooks: ProviderHooks): TranslationProviderService => {
     const size = Math.max(1, caps.targetsPerRequest)
     const chunks: Array<ReadonlyArray<ResolvedTarget>> = []
     for (let i = 0; i < targets.length; i += size) chunks.push(targets.slice(i, i + size))
-    const jobs: Array<Job> = []
+    const resolved: ResolvedRequest = { ...request, targets, sourceLanguage, idempotencyKey: key }
+    if (hooks.stage === undefined && chunks.length > 1 && request.source._tag === "Stream") {
+      return yield* invalid(
+        id,
+        "submit",
+        "source",
+        `a stream can be read only once, and ${id} needs one upload for each of these ${chunks.length} requests ` +
+          `(${size} target${size === 1 ? "" : "s"} each): give a file or a URL, or submit the targets one by one`
+      )
+    }
+    // The source is staged once, before any billable request: a failure here has created no job.
+    const staged = hooks.stage === undefined ? (undefined as Staged) : yield* hooks.stage(resolved)
+    const results: Array<TargetResult> = []
     for (const [index, chunk] of chunks.entries()) {
       // Each vendor request gets its own key, derived from the logical one, so a retried
       // submission replays every chunk instead of creating new jobs.
       const chunkKey = key === undefined ? undefined : chunks.length === 1 ? key : `${key}.${index}`.slice(0, 255)
-      const created = yield* hooks.submit({ ...request, targets: chunk, sourceLanguage, idempotencyKey: chunkKey })
-      jobs.push(...created)
+      // Every chunk is sent whatever became of the ones before: each target is its own purchase, and
+      // one that failed must not stop (or hide) the others.
+      const created = yield* Effect.result(
+        hooks.submit({ ...resolved, targets: chunk, idempotencyKey: chunkKey }, staged)
+      )
+      if (Result.isFailure(created)) {
+        for (const target of chunk) results.push({ language: target.tag, result: Result.fail(created.failure) })
+      } else {
+        chunk.forEach((target, i) => {
+          const job = created.success[i]
+          results.push({
+            language: target.tag,
+            result:
+              job === undefined
+                ? Result.fail(missing(target, created.success.length, chunk.length))
+                : Result.succeed(job)
+          })
+        })
+      }
     }
-    return jobs
+    return results
   })
 
   // The most frequent call (every poll), so written without a generator.

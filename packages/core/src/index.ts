@@ -8,6 +8,8 @@ export * as JobTracker from "./JobTracker.js"
 export * as Language from "./Language.js"
 export * as Policy from "./Policy.js"
 export * as ProviderHttp from "./ProviderHttp.js"
+export * as Submission from "./Submission.js"
+export { SubmissionFailed, type TargetResult } from "./Submission.js"
 export * as Transcript from "./Transcript.js"
 export * from "./TranslationError.js"
 export {

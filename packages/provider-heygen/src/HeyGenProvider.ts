@@ -223,7 +223,10 @@ export const make = (apiVersion: "v3" | "v2" = "v3") =>
       return yield* Effect.die("unreachable: URL sources are not uploaded")
     })
 
-    /** The source as HeyGen wants it: a URL as is, anything else uploaded (streamed) first. */
+    /**
+     * The source as HeyGen wants it: a URL as is, anything else uploaded (streamed) once as an asset
+     * that every request of the submission names — core calls this once per submission.
+     */
     const videoInput = Effect.fnUntraced(function* (request: ResolvedRequest) {
       if (request.source._tag === "Url") return { type: "url" as const, url: request.source.url }
       const upload = yield* uploadOf(request)
@@ -254,10 +257,9 @@ export const make = (apiVersion: "v3" | "v2" = "v3") =>
       return { type: "asset_id" as const, asset_id: asset.data.asset_id }
     })
 
-    const submit = Effect.fnUntraced(function* (request: ResolvedRequest) {
+    const submit = Effect.fnUntraced(function* (request: ResolvedRequest, video: Wire.AssetInput) {
       const extra = request.providerOptions?.heygen ?? {}
       const names = request.targets.map((t) => t.vendorName)
-      const video = yield* videoInput(request)
       const created: Array<string> = []
       if (request.review === true) {
         if (v3) {
@@ -505,6 +507,7 @@ export const make = (apiVersion: "v3" | "v2" = "v3") =>
       id: Client.provider,
       capabilities: v3 ? capabilitiesV3 : capabilitiesV2,
       languages: Languages.table,
+      stage: videoInput,
       submit,
       get,
       ...(v3 ? { getMany } : {}),

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { JobRef, Jobs, Source, Transcript, TranslationProvider } from "@polydub/core"
-import { HeyGen, HeyGenClient } from "@polydub/provider-heygen"
+import { JobRef, Jobs, Source, Submission, Transcript, TranslationProvider } from "@polydub/core"
+import { HeyGen, HeyGenClient, HeyGenLanguages } from "@polydub/provider-heygen"
 import { HeyGenSimulator, Spans } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
 import { ConfigProvider, Duration, Effect, Layer, Logger, Redacted, Stream } from "effect"
@@ -60,12 +60,14 @@ describe("HeyGen provider over loopback", () => {
       Effect.gen(function* () {
         const provider = yield* TranslationProvider
         const sim = yield* HeyGenSimulator.Simulator
-        const [review] = yield* provider.submit({
-          source: Source.url("https://media.example.com/q3.mp4"),
-          targets: ["es-MX"],
-          review: true,
-          title: "Q3"
-        })
+        const [review] = yield* provider
+          .submit({
+            source: Source.url("https://media.example.com/q3.mp4"),
+            targets: ["es-MX"],
+            review: true,
+            title: "Q3"
+          })
+          .pipe(Submission.all)
         assert.strictEqual(review!.ref.kind, "review")
         assert.strictEqual((yield* follow(review!.ref)).state._tag, "AwaitingReview")
         const transcript = yield* provider.transcript(review!.ref)
@@ -99,10 +101,12 @@ describe("HeyGen provider over loopback", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const sim = yield* HeyGenSimulator.Simulator
-      const jobs = yield* provider.submit({
-        source: Source.url("https://media.example.com/a.mp4"),
-        targets: ["fr-CA", "ja-JP", "pt-BR"]
-      })
+      const jobs = yield* provider
+        .submit({
+          source: Source.url("https://media.example.com/a.mp4"),
+          targets: ["fr-CA", "ja-JP", "pt-BR"]
+        })
+        .pipe(Submission.all)
       assert.deepStrictEqual(
         jobs.map((j) => j.language),
         ["fr-CA", "ja-JP", "pt-BR"]
@@ -125,21 +129,59 @@ describe("HeyGen provider over loopback", () => {
       truncateSync(large, 40 * 1024 * 1024)
       const provider = yield* TranslationProvider
       for (const path of [small, large]) {
-        const [job] = yield* provider.submit({ source: Source.file(path), targets: ["es"] })
+        const [job] = yield* provider.submit({ source: Source.file(path), targets: ["es"] }).pipe(Submission.all)
         assert.strictEqual((yield* follow(job!.ref)).state._tag, "Succeeded")
       }
       // A stream of unknown size goes multipart, chunked.
-      const [streamed] = yield* provider.submit({
-        source: Source.stream({
-          name: "clip.mp4",
-          mediaType: "video/mp4",
-          stream: Stream.make(new Uint8Array(2048), new Uint8Array(2048))
-        }),
-        targets: ["es"]
-      })
+      const [streamed] = yield* provider
+        .submit({
+          source: Source.stream({
+            name: "clip.mp4",
+            mediaType: "video/mp4",
+            stream: Stream.make(new Uint8Array(2048), new Uint8Array(2048))
+          }),
+          targets: ["es"]
+        })
+        .pipe(Submission.all)
       assert.strictEqual((yield* follow(streamed!.ref)).state._tag, "Succeeded")
     }).pipe(Effect.provide(stack()))
   )
+
+  for (const apiVersion of ["v3", "v2"] as const) {
+    it.live(
+      `${apiVersion}: a stream for more targets than one request takes is uploaded once and named by every request`,
+      () =>
+        Effect.gen(function* () {
+          const provider = yield* TranslationProvider
+          const sim = yield* HeyGenSimulator.Simulator
+          // More distinct targets than the 50 one request takes: two vendor requests.
+          const targets = [...new Set(HeyGenLanguages.table.entries.map((e) => e.tag))].slice(0, 60)
+          assert.strictEqual(targets.length, 60)
+          let reads = 0
+          const results = yield* provider.submit({
+            source: Source.stream({
+              name: "clip.mp4",
+              mediaType: "video/mp4",
+              stream: Stream.suspend(() => {
+                reads++
+                return Stream.make(new Uint8Array(2048))
+              })
+            }),
+            targets
+          })
+          assert.strictEqual(reads, 1, "the stream is read once")
+          assert.deepStrictEqual(
+            results.map((r) => r.language),
+            targets
+          )
+          const jobs = Submission.accepted(results)
+          assert.strictEqual(jobs.length, 60)
+          assert.strictEqual(sim.billableSubmissions(), 60, "one translation per target, none twice")
+          // One upload, then the two create requests.
+          assert.strictEqual(sim.requests(), 3)
+        }).pipe(Effect.provide(stack({ concurrentJobs: 1000 }, { apiVersion })))
+    )
+  }
 
   it.live(
     "v3: a submission retried after a dropped connection is replayed by its idempotency key, not billed twice",
@@ -148,7 +190,9 @@ describe("HeyGen provider over loopback", () => {
         const provider = yield* TranslationProvider
         const sim = yield* HeyGenSimulator.Simulator
         sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v3/video-translations" })
-        const [job] = yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+        const [job] = yield* provider
+          .submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+          .pipe(Submission.all)
         assert.strictEqual(sim.billableSubmissions(), 1)
         assert.strictEqual(sim.replays(), 1)
         assert.strictEqual((yield* follow(job!.ref)).state._tag, "Succeeded")
@@ -161,14 +205,14 @@ describe("HeyGen provider over loopback", () => {
       const sim = yield* HeyGenSimulator.Simulator
       sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v2/video_translate" })
       const error = yield* Effect.flip(
-        provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+        provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] }).pipe(Submission.all)
       )
       assert.isTrue(error._tag === "ProviderUnavailable" && error.outcome === "unknown", String(error))
       assert.strictEqual(sim.billableSubmissions(), 1)
       assert.strictEqual(sim.requests(), 1)
       sim.injectFault({ kind: "http502", method: "POST" })
       const gateway = yield* Effect.flip(
-        provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+        provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] }).pipe(Submission.all)
       )
       assert.strictEqual(gateway._tag, "ProviderUnavailable")
       assert.strictEqual(sim.requests(), 2)
@@ -181,16 +225,16 @@ describe("HeyGen provider over loopback", () => {
       const sim = yield* HeyGenSimulator.Simulator
       const source = Source.url("https://media.example.com/a.mp4")
       sim.urlNullNext(2)
-      const [late] = yield* provider.submit({ source, targets: ["es"] })
+      const [late] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       sim.injectFault({ kind: "http500", method: "GET", times: 1 })
       const done = yield* follow(late!.ref)
       assert.strictEqual(done.state._tag, "Succeeded")
       sim.failNext("Your video's audio is missing or corrupted, please try with another video")
-      const [bad] = yield* provider.submit({ source, targets: ["es"] })
+      const [bad] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       const failed = yield* follow(bad!.ref)
       assert.isTrue(failed.state._tag === "Failed" && failed.state.reason.message.includes("audio is missing"))
       sim.stuckNext()
-      const [stuck] = yield* provider.submit({ source, targets: ["es"] })
+      const [stuck] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       const error = yield* Effect.flip(Jobs.await(stuck!.ref, { interval: 40, deadline: "1 second" }))
       assert.strictEqual(error._tag, "DeadlineExceeded")
     }).pipe(Effect.provide(stack()))
@@ -202,8 +246,8 @@ describe("HeyGen provider over loopback", () => {
       const sim = yield* HeyGenSimulator.Simulator
       const client = yield* HeyGenClient.HeyGenClient
       const source = Source.url("https://media.example.com/a.mp4")
-      yield* provider.submit({ source, targets: ["es"] })
-      const busy = yield* Effect.flip(provider.submit({ source, targets: ["fr"] }))
+      yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
+      const busy = yield* Effect.flip(provider.submit({ source, targets: ["fr"] }).pipe(Submission.all))
       assert.isTrue(busy._tag === "RateLimited" && busy.scope === "concurrency", String(busy))
       const strict = yield* Effect.flip(
         client.createProofread({
@@ -246,7 +290,9 @@ describe("HeyGen provider over loopback", () => {
         for (const attempt of [
           Effect.asVoid(provider.get(new JobRef({ provider: "heygen", kind: "translation", id: unknownId }))),
           Effect.asVoid(
-            provider.submit({ source: Source.url("https://m.example.com/a.mp4"), targets: ["es"], review: true })
+            provider
+              .submit({ source: Source.url("https://m.example.com/a.mp4"), targets: ["es"], review: true })
+              .pipe(Submission.all)
           )
         ]) {
           const error = yield* Effect.flip(attempt)
@@ -289,11 +335,13 @@ describe("HeyGen on the simulator in process (no socket)", () => {
       const sim = yield* HeyGenSimulator.Simulator
       const client = yield* HttpClient.HttpClient
       sim.injectFault({ kind: "dropAfter", method: "POST", pathPrefix: "/v3/video-translations" })
-      const [job] = yield* provider.submit({
-        source: Source.url("https://media.example.com/a.mp4"),
-        targets: ["ko"],
-        captions: true
-      })
+      const [job] = yield* provider
+        .submit({
+          source: Source.url("https://media.example.com/a.mp4"),
+          targets: ["ko"],
+          captions: true
+        })
+        .pipe(Submission.all)
       assert.strictEqual(sim.billableSubmissions(), 1)
       assert.strictEqual(sim.replays(), 1)
       const done = yield* follow(job!.ref)
@@ -336,7 +384,9 @@ describe("HeyGen.layerConfig", () => {
         const before = sim.billableSubmissions()
         const caps = yield* Effect.gen(function* () {
           const provider = yield* TranslationProvider
-          yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+          yield* provider
+            .submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+            .pipe(Submission.all)
           return provider.capabilities
         }).pipe(Effect.provide(providerWith({ ...env, ...extra })))
         assert.strictEqual(caps.idempotency, idempotency)

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Source, TranslationProvider } from "@polydub/core"
+import { Source, Submission, TranslationProvider } from "@polydub/core"
 import { HeyGen, HeyGenClient, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
 import { Duration, Effect, Layer, Logger, Option, Redacted, Schema } from "effect"
@@ -112,11 +112,13 @@ describe("HeyGen webhook route over loopback", () => {
     Effect.gen(function* () {
       const { updates, url } = yield* serveRoute({ signatureHeader: "X-HeyGen-Signature" })
       const provider = yield* TranslationProvider
-      const [job] = yield* provider.submit({
-        source: Source.url("https://media.example.com/a.mp4"),
-        targets: ["es"],
-        callback: { url, id: "order-7" }
-      })
+      const [job] = yield* provider
+        .submit({
+          source: Source.url("https://media.example.com/a.mp4"),
+          targets: ["es"],
+          callback: { url, id: "order-7" }
+        })
+        .pipe(Submission.all)
       for (let i = 0; i < 100 && updates.length === 0; i++) yield* Effect.sleep(20)
       assert.strictEqual(updates.length, 1)
       assert.strictEqual(String(updates[0]!.ref), String(job!.ref))

@@ -5,11 +5,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { JobRef, Jobs, Source, TranslationProvider } from "@polydub/core"
+import { JobRef, Jobs, Source, Submission, TranslationProvider } from "@polydub/core"
 import { VoiceCheap, VoiceCheapClient } from "@polydub/provider-voicecheap"
 import { MediaServer, Spans, VoiceCheapSimulator } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
-import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Stream } from "effect"
+import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Result, Stream } from "effect"
 
 const fast = { processingMs: 300, lipSyncMs: 150 }
 // Budgets wide enough for tests; the budget itself is tested below with a short window.
@@ -72,7 +72,9 @@ describe("VoiceCheap provider over loopback", () => {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
       const media = yield* MediaServer.Media
-      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["pt-BR"], title: "talk" })
+      const [job] = yield* provider
+        .submit({ source: yield* mediaSource, targets: ["pt-BR"], title: "talk" })
+        .pipe(Submission.all)
       assert.strictEqual(job!.language, "pt-BR")
       const done = yield* follow(job!.ref)
       assert.strictEqual(done.state._tag, "Succeeded")
@@ -89,6 +91,57 @@ describe("VoiceCheap provider over loopback", () => {
     }).pipe(Effect.provide(stack()))
   )
 
+  it.live("a later target refused after an earlier one was billed: the billed job is returned beside the refusal", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const media = yield* MediaServer.Media
+      // One credit: "es" is created and billed, then "fr-CA" is refused for lack of credits.
+      const results = yield* provider.submit({ source: yield* mediaSource, targets: ["es", "fr-CA"], title: "talk" })
+      assert.deepStrictEqual(
+        results.map((r) => r.language),
+        ["es", "fr-CA"]
+      )
+      const [es, fr] = results
+      assert.isTrue(Result.isSuccess(es!.result), "the billed target is returned")
+      assert.isTrue(Result.isFailure(fr!.result) && fr!.result.failure._tag === "InsufficientCredits")
+      const billed = sim.projects()
+      assert.strictEqual(billed.length, 1)
+      if (Result.isSuccess(es!.result)) assert.strictEqual(es!.result.success.ref.id, billed[0]!.projectId)
+      // The URL is read once per vendor request that needs it: VoiceCheap takes one target a request.
+      assert.strictEqual(media.requests(), 2)
+      // `all` fails, but its error still holds the billed job.
+      const error = yield* Effect.flip(Effect.succeed(results).pipe(Submission.all))
+      assert.strictEqual(error._tag, "SubmissionFailed")
+      if (error._tag === "SubmissionFailed") {
+        assert.deepStrictEqual(
+          error.accepted.map((j) => j.ref.id),
+          [billed[0]!.projectId]
+        )
+        assert.deepStrictEqual(
+          error.failures.map((f) => [f.language, f.error._tag]),
+          [["fr-CA", "InsufficientCredits"]]
+        )
+      }
+    }).pipe(Effect.provide(stack({ accounts: [{ apiKey: "vc_sim_main", credits: 1 }] })))
+  )
+
+  it.live("a caller's stream for several targets is refused before anything is sent: it can be read only once", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const error = yield* Effect.flip(
+        provider.submit({
+          source: Source.stream({ name: "talk.mp4", mediaType: "video/mp4", stream: Stream.make(new Uint8Array(16)) }),
+          targets: ["es", "fr"]
+        })
+      )
+      assert.strictEqual(error._tag, "InvalidRequest")
+      assert.include(error.message, "read only once")
+      assert.strictEqual(sim.totalRequests(), 0)
+    }).pipe(Effect.provide(stack()))
+  )
+
   it.live("uploads a local file (streamed) and follows lip sync to the lip-synced video", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(tmpdir(), "polydub-vc-"))
@@ -98,12 +151,14 @@ describe("VoiceCheap provider over loopback", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
-      const [job] = yield* provider.submit({
-        source: Source.file(path),
-        targets: ["fr-CA"],
-        lipSync: true,
-        sourceLanguage: "en-US"
-      })
+      const [job] = yield* provider
+        .submit({
+          source: Source.file(path),
+          targets: ["fr-CA"],
+          lipSync: true,
+          sourceLanguage: "en-US"
+        })
+        .pipe(Submission.all)
       const seen: Array<string> = []
       const last = yield* Jobs.watch(job!.ref, { interval: 40 }).pipe(
         Stream.tap((j) =>
@@ -130,11 +185,13 @@ describe("VoiceCheap provider over loopback", () => {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
       sim.failNext("TRANSCRIPTION_FAILED")
-      const [a] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      const [a] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] }).pipe(Submission.all)
       const failed = yield* follow(a!.ref)
       assert.deepStrictEqual(failed.state._tag === "Failed" && failed.state.reason.code, "TRANSCRIPTION_FAILED")
       sim.failNext("LIPSYNC_FAILED")
-      const [b] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"], lipSync: true })
+      const [b] = yield* provider
+        .submit({ source: yield* mediaSource, targets: ["es"], lipSync: true })
+        .pipe(Submission.all)
       const lip = yield* follow(b!.ref)
       assert.deepStrictEqual(lip.state._tag === "Failed" && lip.state.reason.code, "LIPSYNC_FAILED")
     }).pipe(Effect.provide(stack()))
@@ -145,8 +202,8 @@ describe("VoiceCheap provider over loopback", () => {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
       const source = yield* mediaSource
-      const [mine] = yield* provider.submit({ source, targets: ["es"] })
-      const noCredits = yield* Effect.flip(provider.submit({ source, targets: ["es"] }))
+      const [mine] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
+      const noCredits = yield* Effect.flip(provider.submit({ source, targets: ["es"] }).pipe(Submission.single))
       assert.strictEqual(noCredits._tag, "InsufficientCredits")
       assert.strictEqual(noCredits.providerCode, "INSUFFICIENT_CREDITS")
       const other = yield* Effect.gen(function* () {
@@ -170,8 +227,10 @@ describe("VoiceCheap provider over loopback", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const source = yield* mediaSource
-      yield* provider.submit({ source, targets: ["es"] })
-      const error = yield* Effect.flip(provider.submit({ source: yield* tempFile(1000), targets: ["de"] }))
+      yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
+      const error = yield* Effect.flip(
+        provider.submit({ source: yield* tempFile(1000), targets: ["de"] }).pipe(Submission.single)
+      )
       assert.isTrue(error._tag === "RateLimited" && error.scope === "concurrency", String(error))
       assert.strictEqual(error.providerCode, "CONCURRENT_TRANSLATION_LIMIT_REACHED")
       // Not retried, though the file could be streamed again: it clears only when a project ends.
@@ -188,11 +247,15 @@ describe("VoiceCheap provider over loopback", () => {
       writeFileSync(path, "x".repeat(1000))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       sim.injectFault({ kind: "http500", endpoint: "translate" })
-      const e500 = yield* Effect.flip(provider.submit({ source: Source.file(path), targets: ["es"] }))
+      const e500 = yield* Effect.flip(
+        provider.submit({ source: Source.file(path), targets: ["es"] }).pipe(Submission.all)
+      )
       assert.isTrue(e500._tag === "ProviderUnavailable" && e500.outcome === "unknown", String(e500))
       assert.strictEqual(sim.requests().translate, 1)
       sim.injectFault({ kind: "dropAfter", endpoint: "translate" })
-      const dropped = yield* Effect.flip(provider.submit({ source: Source.file(path), targets: ["es"] }))
+      const dropped = yield* Effect.flip(
+        provider.submit({ source: Source.file(path), targets: ["es"] }).pipe(Submission.all)
+      )
       assert.isTrue(dropped._tag === "ProviderUnavailable" && dropped.outcome === "unknown", String(dropped))
       assert.strictEqual(sim.requests().translate, 2, "the dropped upload was sent again")
       assert.strictEqual(sim.billableSubmissions(), 1)
@@ -205,7 +268,9 @@ describe("VoiceCheap provider over loopback", () => {
       const sim = yield* VoiceCheapSimulator.Simulator
       sim.injectFault({ kind: "http500AfterProcessing", endpoint: "translate" })
       // A file source could be streamed again: only the retry rule stops a second upload.
-      const error = yield* Effect.flip(provider.submit({ source: yield* tempFile(4096), targets: ["es"] }))
+      const error = yield* Effect.flip(
+        provider.submit({ source: yield* tempFile(4096), targets: ["es"] }).pipe(Submission.single)
+      )
       assert.isTrue(error._tag === "ProviderUnavailable" && error.outcome === "unknown", String(error))
       assert.strictEqual(error.status, 500)
       assert.strictEqual(sim.requests().translate, 1)
@@ -219,8 +284,8 @@ describe("VoiceCheap provider over loopback", () => {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
       const source = yield* tempFile(2048)
-      yield* provider.submit({ source, targets: ["es"] })
-      const [second] = yield* provider.submit({ source, targets: ["de"] })
+      yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
+      const [second] = yield* provider.submit({ source, targets: ["de"] }).pipe(Submission.all)
       assert.strictEqual(second!.language, "de")
       assert.strictEqual(sim.rejectedByRateLimit(), 1)
       assert.strictEqual(sim.requests().translate, 3)
@@ -241,7 +306,7 @@ describe("VoiceCheap provider over loopback", () => {
   it.live("a status read answered 429 is RateLimited { scope: requests } once retries are spent", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
-      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] }).pipe(Submission.all)
       yield* provider.get(job!.ref)
       const error = yield* Effect.flip(provider.get(job!.ref))
       assert.isTrue(error._tag === "RateLimited" && error.scope === "requests", String(error))
@@ -262,13 +327,15 @@ describe("VoiceCheap provider over loopback", () => {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
       const error = yield* Effect.flip(
-        provider.submit({
-          source: yield* tempFile(1024),
-          targets: ["es"],
-          providerOptions: {
-            voicecheap: { voiceCloningSettings: { stability: 2, similarity: 0.5, speakerBoost: 0.5 } }
-          }
-        })
+        provider
+          .submit({
+            source: yield* tempFile(1024),
+            targets: ["es"],
+            providerOptions: {
+              voicecheap: { voiceCloningSettings: { stability: 2, similarity: 0.5, speakerBoost: 0.5 } }
+            }
+          })
+          .pipe(Submission.all)
       )
       assert.isTrue(error._tag === "InvalidRequest" && error.param === "voiceCloningSettings", String(error))
       assert.strictEqual(sim.totalRequests(), 0)
@@ -279,20 +346,22 @@ describe("VoiceCheap provider over loopback", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
-      const [job] = yield* provider.submit({
-        source: yield* tempFile(1024),
-        targets: ["en-GB"],
-        title: "with options",
-        providerOptions: {
-          voicecheap: {
-            keepBackgroundMusic: false,
-            voiceIsolatorOption: "studio",
-            translationTimeSkips: [{ startTime: 0, endTime: 2, duration: 2 }],
-            voiceCloningSettings: { stability: 0.6, similarity: 0.8, speakerBoost: 0.6 },
-            lipsyncPro: true
+      const [job] = yield* provider
+        .submit({
+          source: yield* tempFile(1024),
+          targets: ["en-GB"],
+          title: "with options",
+          providerOptions: {
+            voicecheap: {
+              keepBackgroundMusic: false,
+              voiceIsolatorOption: "studio",
+              translationTimeSkips: [{ startTime: 0, endTime: 2, duration: 2 }],
+              voiceCloningSettings: { stability: 0.6, similarity: 0.8, speakerBoost: 0.6 },
+              lipsyncPro: true
+            }
           }
-        }
-      })
+        })
+        .pipe(Submission.all)
       assert.strictEqual(job!.language, "en-GB")
       const [project] = sim.projects()
       assert.strictEqual(project!.targetLanguage, "british english")
@@ -323,7 +392,7 @@ describe("VoiceCheap provider over loopback", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
-      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] }).pipe(Submission.all)
       sim.injectFault({ kind: "http503", endpoint: "status" })
       const read = yield* provider.get(job!.ref)
       assert.strictEqual(String(read.ref), String(job!.ref))
@@ -337,7 +406,7 @@ describe("VoiceCheap provider over loopback", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
-      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] }).pipe(Submission.all)
       yield* Effect.forEach(Array.from({ length: 40 }), () => provider.get(job!.ref), { concurrency: "unbounded" })
       assert.strictEqual(sim.rejectedByRateLimit(), 0)
       assert.strictEqual(sim.requests().status, 40)
@@ -364,7 +433,11 @@ describe("VoiceCheap provider over loopback", () => {
         const provider = yield* TranslationProvider
         const errors: Array<string> = []
         for (const attempt of [
-          Effect.asVoid(provider.submit({ source: Source.url("http://127.0.0.1:9/nothing.mp4"), targets: ["es"] })),
+          Effect.asVoid(
+            provider
+              .submit({ source: Source.url("http://127.0.0.1:9/nothing.mp4"), targets: ["es"] })
+              .pipe(Submission.all)
+          ),
           Effect.asVoid(provider.get(new JobRef({ provider: "voicecheap", kind: "translation", id: "missing" })))
         ]) {
           const error = yield* Effect.flip(attempt)

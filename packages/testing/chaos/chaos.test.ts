@@ -28,7 +28,7 @@ import {
 import { HeyGen, HeyGenWebhooks } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
-import { Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { Duration, Effect, Layer, Redacted, Result, Stream } from "effect"
 import { HttpRouter } from "effect/http"
 
 const perProvider = Number(process.env.POLYDUB_CHAOS_JOBS ?? 250)
@@ -66,21 +66,33 @@ const peak = (times: ReadonlyArray<number>, windowMs: number) => {
   return best
 }
 
-interface Submission {
+/** One target of a submission, as a careful caller ends up knowing it. */
+interface Target {
   readonly title: string
-  readonly jobs: ReadonlyArray<Job>
-  /** The first answer was `ProviderUnavailable { outcome: "unknown" }`. */
+  readonly language: string
+  /** The job the vendor accepted for this target. */
+  readonly job?: Job | undefined
+  /** An answer for this target was `ProviderUnavailable { outcome: "unknown" }`. */
   readonly ambiguous: boolean
   /** Still unknown after the caller's follow-up (none without idempotency). */
   readonly unknown: boolean
   readonly error?: string | undefined
 }
 
+interface Submission {
+  readonly title: string
+  readonly targets: ReadonlyArray<Target>
+}
+
+const isUnknown = (e: TranslationError) => e._tag === "ProviderUnavailable" && e.outcome === "unknown"
+
 /**
  * What a careful caller does: submits each request once under its own key where the vendor takes
  * keys; on an unknown outcome, resubmits under the same key (the vendor replays rather than bills)
- * or, without keys, reports the submission as unknown and leaves it. A `RateLimited` answer was not
- * processed, so after the advised wait it is submitted again.
+ * or, without keys, reports that target as unknown and leaves it. A `RateLimited` answer was not
+ * processed, so after the advised wait that target is submitted again. Every fourth submission asks
+ * for two targets: on a vendor that takes one target per request, a fault on the second request must
+ * not hide the job the first one created.
  */
 const submitAll = (
   provider: TranslationProviderService,
@@ -94,47 +106,71 @@ const submitAll = (
     (i) => {
       const title = `${prefix}-${i}`
       const keyed = provider.capabilities.idempotency
-      const attempt = provider.submit({
-        source,
-        targets: [i % 2 === 0 ? "es" : "fr"],
-        title,
-        ...(keyed ? { idempotencyKey: `chaos-${title}` } : {}),
-        ...(callback === undefined ? {} : { callback })
-      })
-      const isUnknown = (e: TranslationError) => e._tag === "ProviderUnavailable" && e.outcome === "unknown"
-      const follow = (ambiguous: boolean, left: number, limited = 0): Effect.Effect<Submission> =>
-        attempt.pipe(
-          Effect.flatMap((jobs) =>
-            Effect.as(
-              Effect.forEach(jobs, (job) => tracker.track(job), { discard: true }),
-              {
-                title,
-                jobs,
-                ambiguous,
-                unknown: false
-              }
-            )
-          ),
+      const languages = i % 4 === 3 ? ["es", "fr"] : [i % 2 === 0 ? "es" : "fr"]
+      const send = (targets: ReadonlyArray<string>) =>
+        provider.submit({
+          source,
+          targets,
+          title,
+          ...(keyed ? { idempotencyKey: `chaos-${title}` } : {}),
+          ...(callback === undefined ? {} : { callback })
+        })
+      const attempt = (
+        targets: ReadonlyArray<string>,
+        ambiguous: ReadonlySet<string>,
+        left: number,
+        limited: number
+      ): Effect.Effect<ReadonlyArray<Target>> =>
+        send(targets).pipe(
           Effect.catch((error: TranslationError) =>
-            error._tag === "RateLimited" && limited < 5
-              ? Effect.andThen(
-                  Effect.sleep(error.retryAfter ?? Duration.seconds(1)),
-                  follow(ambiguous, left, limited + 1)
-                )
-              : !isUnknown(error)
-                ? Effect.succeed({
-                    title,
-                    jobs: [],
-                    ambiguous,
-                    unknown: false,
-                    error: `${error._tag}: ${error.message}`
-                  })
-                : keyed && left > 0
-                  ? follow(true, left - 1, limited)
-                  : Effect.succeed({ title, jobs: [], ambiguous: true, unknown: true })
-          )
+            Effect.succeed(targets.map((language) => ({ language, result: Result.fail(error) })))
+          ),
+          Effect.flatMap((results) => {
+            const done: Array<Target> = []
+            const again: Array<string> = []
+            const nowAmbiguous = new Set(ambiguous)
+            let wait = Duration.seconds(0)
+            for (const { language, result } of results) {
+              if (Result.isSuccess(result)) {
+                done.push({ title, language, job: result.success, ambiguous: ambiguous.has(language), unknown: false })
+                continue
+              }
+              const error = result.failure
+              if (error._tag === "RateLimited" && limited < 5) {
+                again.push(language)
+                wait = Duration.max(wait, error.retryAfter ?? Duration.seconds(1))
+              } else if (isUnknown(error) && keyed && left > 0) {
+                nowAmbiguous.add(language)
+                again.push(language)
+              } else if (isUnknown(error)) {
+                done.push({ title, language, ambiguous: true, unknown: true })
+              } else {
+                done.push({
+                  title,
+                  language,
+                  ambiguous: ambiguous.has(language),
+                  unknown: false,
+                  error: `${error._tag}: ${error.message}`
+                })
+              }
+            }
+            const tracked = Effect.forEach(done, (t) => (t.job === undefined ? Effect.void : tracker.track(t.job)), {
+              discard: true
+            })
+            if (again.length === 0) return Effect.as(tracked, done)
+            const retryLimited = results.some(
+              (r) => Result.isFailure(r.result) && r.result.failure._tag === "RateLimited"
+            )
+            return tracked.pipe(
+              Effect.andThen(Effect.sleep(wait)),
+              Effect.andThen(
+                attempt(again, nowAmbiguous, retryLimited ? left : left - 1, retryLimited ? limited + 1 : limited)
+              ),
+              Effect.map((rest) => [...done, ...rest])
+            )
+          })
         )
-      return follow(false, 3)
+      return Effect.map(attempt(languages, new Set(), 3, 0), (targets) => ({ title, targets }))
     },
     { concurrency: 8 }
   )
@@ -185,7 +221,8 @@ const judge = (
   let secondTransitions = 0
   let regressions = 0
   for (const submission of submissions) {
-    for (const job of submission.jobs) {
+    for (const { job } of submission.targets) {
+      if (job === undefined) continue
       accepted++
       const key = formatRef(job.ref)
       const last = finalByRef.get(key)
@@ -298,21 +335,27 @@ describe("chaos", () => {
         )
         const { final, history, overdue, stats, submissions } = yield* run
         const verdict = judge(submissions, final, overdue, sim.outcomes(), history)
-        const ambiguous = submissions.filter((s) => s.ambiguous).length
-        const unknown = submissions.filter((s) => s.unknown).length
-        const errors = submissions.flatMap((s) => (s.error === undefined ? [] : [s.error]))
-        const billedTwice = [...sim.jobsByTitle().values()].filter((n) => n > 1).length
+        const targets = submissions.flatMap((s) => s.targets)
+        const ambiguous = targets.filter((t) => t.ambiguous).length
+        const unknown = targets.filter((t) => t.unknown).length
+        const errors = targets.flatMap((t) => (t.error === undefined ? [] : [t.error]))
+        const asked = new Map(submissions.map((s) => [s.title, s.targets.length]))
+        const billedTwice = [...sim.jobsByTitle()].filter(([title, n]) => n > (asked.get(title) ?? 0)).length
+        // Every job the vendor created (and bills) must have reached the caller as an accepted job.
+        const reported = new Set(targets.flatMap((t) => (t.job === undefined ? [] : [t.job.ref.id])))
+        const unreported = [...sim.outcomes().keys()].filter((id) => !reported.has(id)).length
+        const multi = submissions.filter((s) => s.targets.length > 1).length
         const callbacks = sim.callbacks()
         const injected = sim.injectedFaults()
         const peakRate = peak(sim.requestTimes(), 1000)
         console.log(
-          `chaos heygen: ${perProvider} submissions; injected faults: requests {${describeCounts(injected)}}, ` +
+          `chaos heygen: ${perProvider} submissions (${multi} of them for two targets, ${targets.length} targets); injected faults: requests {${describeCounts(injected)}}, ` +
             `jobs {${describeCounts(injected, "job:")}}, webhooks {${describeCounts(injected, "webhook:")}}\n` +
             `  final states: ${verdict.correct}/${verdict.accepted} accepted jobs in the correct final state (${percent(verdict.correct, verdict.accepted)}): ` +
             `${describeCounts(verdict.byState)}; overdue = stuck past the ${Duration.format(deadline)} deadline\n` +
-            `  ambiguous: ${ambiguous} submissions surfaced as ProviderUnavailable { outcome: "unknown" }; ` +
+            `  ambiguous: ${ambiguous} targets surfaced as ProviderUnavailable { outcome: "unknown" }; ` +
             `${ambiguous - unknown} settled by resubmitting under the same Idempotency-Key; ${unknown} still unknown; ${errors.length} other errors\n` +
-            `  billing: ${billedTwice} submissions billed twice; ${sim.replays()} requests answered from the idempotency store instead of billed; ` +
+            `  billing: ${billedTwice} submissions billed twice; ${unreported} billed jobs not reported to the caller; ${sim.replays()} requests answered from the idempotency store instead of billed; ` +
             `${sim.unkeyedMutations()} POSTs without an Idempotency-Key\n` +
             `  webhooks: ${callbacks.length} deliveries, ${callbacks.filter((c) => c.status === 200).length} answered 200; ` +
             `${stats.webhookUpdates} reached the tracker; ${stats.ignoredUpdates} updates dropped as replays, stale or backward; ` +
@@ -329,10 +372,11 @@ describe("chaos", () => {
         })
         assert.strictEqual(verdict.correct, verdict.accepted, "every accepted job reaches its correct final state")
         assert.strictEqual(billedTwice, 0)
+        assert.strictEqual(unreported, 0, "every billed job reached the caller")
         assert.strictEqual(sim.unkeyedMutations(), 0)
         assert.strictEqual(unknown, 0, "with idempotency keys every ambiguous submission is settled")
         assert.deepStrictEqual(errors, [])
-        assert.strictEqual(verdict.accepted, perProvider, "every submission is accounted for")
+        assert.strictEqual(verdict.accepted, targets.length, "every target is accounted for")
         assert.strictEqual(verdict.secondTransitions, 0)
         assert.strictEqual(verdict.regressions, 0)
         assert.isAtMost(peakRate, vendorLimit)
@@ -388,30 +432,51 @@ describe("chaos", () => {
         )
         const { final, history, overdue, submissions } = yield* run
         const verdict = judge(submissions, final, overdue, sim.outcomes(), history)
+        const targets = submissions.flatMap((s) => s.targets)
+        // A submission for two targets makes two projects of one name, one per target language.
         const names = new Map<string, number>()
-        for (const p of sim.projects()) names.set(p.projectName, (names.get(p.projectName) ?? 0) + 1)
+        for (const p of sim.projects()) {
+          const key = `${p.projectName}/${p.targetLanguage}`
+          names.set(key, (names.get(key) ?? 0) + 1)
+        }
         const billedTwice = [...names.values()].filter((n) => n > 1).length
+        const vendorName = (tag: string) => (tag === "es" ? "spanish" : "french")
         // An upload attempt after one that the server processed, or answered with a 5xx, was sent blind.
         let blindRetries = 0
         for (const attempts of sim.uploadAttempts().values()) {
           for (let i = 1; i < attempts.length; i++) if (attempts[i - 1] !== undefined) blindRetries++
         }
-        const unknown = submissions.filter((s) => s.unknown)
-        const createdAnyway = unknown.filter((s) => names.has(s.title)).length
-        const errors = submissions.flatMap((s) => (s.error === undefined ? [] : [s.error]))
+        const unknown = targets.filter((t) => t.unknown)
+        const createdAnyway = unknown.filter((t) => names.has(`${t.title}/${vendorName(t.language)}`)).length
+        const errors = targets.flatMap((t) => (t.error === undefined ? [] : [t.error]))
+        // Every project the vendor created (and bills) reached the caller: as an accepted job, or as a
+        // target reported with an unknown outcome.
+        const reported = new Set(targets.flatMap((t) => (t.job === undefined ? [] : [t.job.ref.id])))
+        const reportedUnknown = new Set(unknown.map((t) => `${t.title}/${vendorName(t.language)}`))
+        const unreported = sim
+          .projects()
+          .filter(
+            (p) => !reported.has(p.projectId) && !reportedUnknown.has(`${p.projectName}/${p.targetLanguage}`)
+          ).length
+        const multi = submissions.filter((s) => s.targets.length > 1)
+        // Two targets, one accepted and one not: the case where a failed target used to hide a billed one.
+        const partial = multi.filter(
+          (s) => s.targets.some((t) => t.job !== undefined) && s.targets.some((t) => t.job === undefined)
+        ).length
         const injected = sim.injectedFaults()
         const peaks = {
           status: peak(sim.requestTimes("status"), 1000),
           translate: peak(sim.requestTimes("translate"), 1000)
         }
         console.log(
-          `chaos voicecheap: ${perProvider} submissions; injected faults: requests {${describeCounts(injected)}}, ` +
+          `chaos voicecheap: ${perProvider} submissions (${multi.length} of them for two targets, one request each; ${targets.length} targets); injected faults: requests {${describeCounts(injected)}}, ` +
             `jobs {${describeCounts(injected, "job:")}}\n` +
             `  final states: ${verdict.correct}/${verdict.accepted} accepted jobs in the correct final state (${percent(verdict.correct, verdict.accepted)}): ` +
             `${describeCounts(verdict.byState)}; overdue = stuck past the ${Duration.format(deadline)} deadline\n` +
-            `  ambiguous: ${unknown.length} submissions surfaced as ProviderUnavailable { outcome: "unknown" } (VoiceCheap takes no key, so none is resubmitted); ` +
+            `  ambiguous: ${unknown.length} targets surfaced as ProviderUnavailable { outcome: "unknown" } (VoiceCheap takes no key, so none is resubmitted); ` +
             `the simulator shows ${createdAnyway} of them created a project, ${unknown.length - createdAnyway} did not; ${errors.length} other errors\n` +
-            `  billing: ${billedTwice} submissions billed twice; ${blindRetries} uploads sent again after they may have been processed\n` +
+            `  billing: ${billedTwice} targets billed twice; ${blindRetries} uploads sent again after they may have been processed; ` +
+            `${partial} two-target submissions partly failed; ${unreported} billed projects not reported to the caller\n` +
             `  rate: peak ${peaks.status} status reads in any 1 s (budget ${budgets.status.limit}/s, vendor limit ${limits.status}/s), ` +
             `peak ${peaks.translate} uploads (budget ${budgets.translate.limit}/s, limit ${limits.translate}/s); ${sim.rejectedByRateLimit()} refused by the vendor's limits; ` +
             `${sim.refusedInBursts()} refused in injected 429 bursts and retried`
@@ -422,8 +487,10 @@ describe("chaos", () => {
         assert.strictEqual(verdict.correct, verdict.accepted, "every accepted job reaches its correct final state")
         assert.strictEqual(billedTwice, 0)
         assert.strictEqual(blindRetries, 0)
+        assert.strictEqual(unreported, 0, "every billed project reached the caller")
+        assert.isAbove(partial, 0, "some two-target submissions failed on one target only")
         assert.deepStrictEqual(errors, [])
-        assert.strictEqual(verdict.accepted + unknown.length, perProvider, "every submission is accounted for")
+        assert.strictEqual(verdict.accepted + unknown.length, targets.length, "every target is accounted for")
         assert.strictEqual(verdict.secondTransitions, 0)
         assert.strictEqual(verdict.regressions, 0)
         assert.isAtMost(peaks.status, limits.status)

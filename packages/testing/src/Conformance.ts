@@ -12,6 +12,7 @@ import {
   JobRef,
   type JobState,
   Source,
+  Submission,
   Transcript,
   type TranslationError,
   TranslationProvider,
@@ -149,7 +150,7 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
         run((provider, request) =>
           Effect.gen(function* () {
             const [target] = targetsOf(provider)
-            const jobs = yield* provider.submit(request())
+            const jobs = yield* provider.submit(request()).pipe(Submission.all)
             assert.strictEqual(jobs.length, 1)
             const job = jobs[0]!
             assert.strictEqual(job.ref.provider, provider.id)
@@ -175,7 +176,7 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
         run((provider, request) =>
           Effect.gen(function* () {
             const targets = targetsOf(provider)
-            const jobs = yield* provider.submit(request({ targets }))
+            const jobs = yield* provider.submit(request({ targets })).pipe(Submission.all)
             assert.deepStrictEqual(
               jobs.map((j) => j.language),
               [...targets]
@@ -200,7 +201,7 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
       () =>
         run((provider, request) =>
           Effect.gen(function* () {
-            const [job] = yield* provider.submit(request())
+            const [job] = yield* provider.submit(request()).pipe(Submission.all)
             const unknown = new JobRef({
               provider: provider.id,
               kind: "translation",
@@ -224,12 +225,12 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
           Effect.gen(function* () {
             if (!provider.capabilities.review) {
               const before = yield* options.requestCount
-              const error = yield* Effect.flip(provider.submit(request({ review: true })))
+              const error = yield* Effect.flip(provider.submit(request({ review: true })).pipe(Submission.all))
               assertTyped(error, "Unsupported")
               assert.strictEqual(yield* options.requestCount, before, "a request was sent")
               return
             }
-            const [review] = yield* provider.submit(request({ review: true }))
+            const [review] = yield* provider.submit(request({ review: true })).pipe(Submission.all)
             assert.strictEqual(review!.ref.kind, "review")
             const { job: ready } = yield* follow(provider, review!.ref, (s) => rank[s._tag] >= 2)
             assert.strictEqual(ready.state._tag, "AwaitingReview")
@@ -259,13 +260,17 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
           Effect.gen(function* () {
             const before = yield* options.requestCount
             const [supported] = targetsOf(provider)
-            const error = yield* Effect.flip(provider.submit(request({ targets: [supported, "tlh"] })))
+            const error = yield* Effect.flip(
+              provider.submit(request({ targets: [supported, "tlh"] })).pipe(Submission.all)
+            )
             assertTyped(error, "UnsupportedLanguage")
             if (error._tag === "UnsupportedLanguage") assert.strictEqual(error.language, "tlh")
-            const malformed = yield* Effect.flip(provider.submit(request({ targets: ["not a language!"] })))
+            const malformed = yield* Effect.flip(
+              provider.submit(request({ targets: ["not a language!"] })).pipe(Submission.all)
+            )
             assertTyped(malformed, "UnsupportedLanguage")
             const near = `${supported.split("-")[0]}-AQ`
-            const nearby = yield* Effect.flip(provider.submit(request({ targets: [near] })))
+            const nearby = yield* Effect.flip(provider.submit(request({ targets: [near] })).pipe(Submission.all))
             assertTyped(nearby, "UnsupportedLanguage")
             if (nearby._tag === "UnsupportedLanguage") assert.isAbove(nearby.suggestions.length, 0)
             assert.strictEqual(yield* options.requestCount, before, "a request was sent")
@@ -290,10 +295,10 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
             ]
             for (const [supported, extra] of cases) {
               if (supported) continue
-              const error = yield* Effect.flip(provider.submit(request(extra)))
+              const error = yield* Effect.flip(provider.submit(request(extra)).pipe(Submission.all))
               assertTyped(error, "Unsupported")
             }
-            const empty = yield* Effect.flip(provider.submit(request({ targets: [] })))
+            const empty = yield* Effect.flip(provider.submit(request({ targets: [] })).pipe(Submission.all))
             assertTyped(empty, "InvalidRequest")
             if (!caps.remove) {
               const ref = new JobRef({ provider: provider.id, kind: "translation", id: options.unknownId ?? "x" })
@@ -335,7 +340,7 @@ export const conformance = <R>(options: ConformanceOptions<R>): void => {
         run((provider, request) =>
           Effect.gen(function* () {
             if (!provider.capabilities.remove) return
-            const [job] = yield* provider.submit(request())
+            const [job] = yield* provider.submit(request()).pipe(Submission.all)
             yield* provider.remove(job!.ref)
             const after = yield* Effect.result(provider.get(job!.ref))
             if (Result.isSuccess(after)) assert.strictEqual(after.success.state._tag, "Removed")

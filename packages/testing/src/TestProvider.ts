@@ -83,6 +83,11 @@ export interface Fault {
   readonly operation?: Operation | undefined
   /** How many calls it hits. Default 1. */
   readonly times?: number | undefined
+  /**
+   * For submissions: only requests for this target (a BCP-47 tag) — with one target per request,
+   * the way to fail a later target of a submission after earlier ones were accepted.
+   */
+  readonly language?: string | undefined
   /** For rate limits: the advised wait. */
   readonly retryAfter?: Duration.Input | undefined
 }
@@ -197,7 +202,11 @@ export const make = (options: TestProviderOptions = {}) =>
         }
         reads.push(at)
       }
-      const index = faults.findIndex((f) => f.fault.operation === undefined || f.fault.operation === operation)
+      const index = faults.findIndex(
+        (f) =>
+          (f.fault.operation === undefined || f.fault.operation === operation) &&
+          (f.fault.language === undefined || (extra.targets ?? []).includes(f.fault.language))
+      )
       const hit = index === -1 ? undefined : faults[index]!
       if (hit !== undefined && --hit.left <= 0) faults.splice(index, 1)
       calls.push({ operation, at, refs: refs.map(String), ...extra, ...(hit ? { fault: hit.fault.kind } : {}) })

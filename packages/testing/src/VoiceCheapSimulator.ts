@@ -133,7 +133,10 @@ export interface VoiceCheapSimulator {
   readonly failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void
   /** Random faults injected so far, by kind. */
   readonly injectedFaults: () => Readonly<Record<string, number>>
-  /** Upload attempts that reached validation, by project name, with their outcome. */
+  /**
+   * Upload attempts that reached validation, by project name and target (`name/target`: one
+   * submission for two targets sends two requests, neither a retry of the other), with their outcome.
+   */
   readonly uploadAttempts: () => ReadonlyMap<
     string,
     ReadonlyArray<"server-error" | "processed" | "processed-answer-lost">
@@ -478,9 +481,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         return errorBody(400, "FILE_TOO_LARGE", "The file exceeds the maximum size of 20 GB")
       if (uploaded.bytes === 0)
         return errorBody(400, "DURATION_DETECTION_FAILED", "Could not detect the media duration")
-      // Every upload attempt, by project name, with what became of it: the chaos suite reads this
-      // to prove no upload was sent again after it may have been processed.
-      const name = fields.get("projectName") ?? ""
+      // Every upload attempt, by project name and target, with what became of it: the chaos suite
+      // reads this to prove no upload was sent again after it may have been processed.
+      const name = `${fields.get("projectName") ?? ""}/${fields.get("targetLanguage") ?? ""}`
       const attempts = uploadAttempts.get(name) ?? []
       uploadAttempts.set(name, attempts)
       if (fault?.kind === "http500" || fault?.kind === "http502" || fault?.kind === "http503") {

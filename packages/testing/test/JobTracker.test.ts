@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { type Job, type JobRef, JobStore, JobTracker, Source, TranslationProvider } from "@polydub/core"
+import { type Job, type JobRef, JobStore, JobTracker, Source, Submission, TranslationProvider } from "@polydub/core"
 import { TestProvider } from "@polydub/testing"
 import { Duration, Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -43,7 +43,7 @@ const submitMany = (count: number, targets: ReadonlyArray<string>) =>
     const provider = yield* TranslationProvider
     const jobs: Array<Job> = []
     for (let i = 0; i < count; i++)
-      jobs.push(...(yield* provider.submit({ source, targets: [targets[i % targets.length]!] })))
+      jobs.push(...(yield* provider.submit({ source, targets: [targets[i % targets.length]!] }).pipe(Submission.all)))
     return jobs
   })
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Jobs, Source, sameState, TranslationProvider } from "@polydub/core"
+import { Jobs, Source, Submission, sameState, TranslationProvider } from "@polydub/core"
 import { TestProvider } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
 import { Duration, Effect, Fiber, Stream } from "effect"
@@ -30,7 +30,7 @@ describe("TestProvider", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const control = yield* TestProvider.TestProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       assert.strictEqual(job!.state._tag, "Queued")
       yield* TestClock.adjust(Duration.seconds(10))
       const running = yield* provider.get(job!.ref)
@@ -49,14 +49,17 @@ describe("TestProvider", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const control = yield* TestProvider.TestProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       yield* control.injectFault({ kind: "RateLimited", operation: "get", retryAfter: "5 seconds" })
       const error = yield* Effect.flip(provider.get(job!.ref))
       assert.strictEqual(error._tag, "RateLimited")
       if (error._tag === "RateLimited") assert.deepStrictEqual(error.retryAfter, Duration.seconds(5))
       assert.strictEqual((yield* provider.get(job!.ref)).state._tag, "Queued")
       yield* control.injectFault({ kind: "Unavailable" })
-      assert.strictEqual((yield* Effect.flip(provider.submit({ source, targets: ["fr"] })))._tag, "ProviderUnavailable")
+      assert.strictEqual(
+        (yield* Effect.flip(provider.submit({ source, targets: ["fr"] }).pipe(Submission.all)))._tag,
+        "ProviderUnavailable"
+      )
       assert.strictEqual(yield* control.billableSubmissions, 1)
     }).pipe(Effect.provide(TestProvider.layer()))
   )
@@ -65,8 +68,12 @@ describe("TestProvider", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const control = yield* TestProvider.TestProvider
-      const first = yield* provider.submit({ source, targets: ["es", "fr"], idempotencyKey: "order-42" })
-      const again = yield* provider.submit({ source, targets: ["es", "fr"], idempotencyKey: "order-42" })
+      const first = yield* provider
+        .submit({ source, targets: ["es", "fr"], idempotencyKey: "order-42" })
+        .pipe(Submission.all)
+      const again = yield* provider
+        .submit({ source, targets: ["es", "fr"], idempotencyKey: "order-42" })
+        .pipe(Submission.all)
       assert.deepStrictEqual(again.map(String), first.map(String))
       assert.deepStrictEqual(
         again.map((j) => String(j.ref)),
@@ -80,7 +87,7 @@ describe("TestProvider", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const control = yield* TestProvider.TestProvider
-      const jobs = yield* provider.submit({ source, targets: ["es", "fr-CA", "de"] })
+      const jobs = yield* provider.submit({ source, targets: ["es", "fr-CA", "de"] }).pipe(Submission.all)
       assert.deepStrictEqual(
         jobs.map((j) => j.language),
         ["es", "fr-CA", "de"]
@@ -93,10 +100,49 @@ describe("TestProvider", () => {
     }).pipe(Effect.provide(TestProvider.layer({ preset: "voicecheap", id: "voicecheap" })))
   )
 
+  it.effect("a failed middle target: one result per target, the others' jobs kept and billed once", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      yield* control.injectFault({ kind: "Unavailable", operation: "submit", language: "fr-CA" })
+      const results = yield* provider.submit({ source, targets: ["es", "fr-CA", "de"] })
+      assert.deepStrictEqual(
+        results.map((r) => [r.language, r.result._tag]),
+        [
+          ["es", "Success"],
+          ["fr-CA", "Failure"],
+          ["de", "Success"]
+        ]
+      )
+      assert.deepStrictEqual(
+        Submission.accepted(results).map((j) => j.language),
+        ["es", "de"]
+      )
+      assert.deepStrictEqual(
+        Submission.failures(results).map((f) => [f.language, f.error._tag]),
+        [["fr-CA", "ProviderUnavailable"]]
+      )
+      assert.strictEqual(yield* control.billableSubmissions, 2)
+      const error = yield* Effect.flip(Effect.succeed(results).pipe(Submission.all))
+      assert.strictEqual(error._tag, "SubmissionFailed")
+      if (error._tag === "SubmissionFailed") assert.strictEqual(error.accepted.length, 2)
+    }).pipe(Effect.provide(TestProvider.layer({ preset: "voicecheap", id: "voicecheap" })))
+  )
+
+  it.effect("one request failing for every target fails Submission.all with that request's error", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      yield* control.injectFault({ kind: "Unauthorized", operation: "submit" })
+      const error = yield* Effect.flip(provider.submit({ source, targets: ["es", "fr"] }).pipe(Submission.all))
+      assert.strictEqual(error._tag, "AuthenticationFailed")
+    }).pipe(Effect.provide(TestProvider.layer({ preset: "heygen", id: "heygen" })))
+  )
+
   it.effect("scripts failures and stuck jobs", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       yield* TestClock.adjust(Duration.minutes(5))
       const failed = yield* provider.get(job!.ref)
       assert.deepStrictEqual(failed.state, {
@@ -120,7 +166,7 @@ describe("Jobs", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const control = yield* TestProvider.TestProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       const fiber = yield* Effect.forkChild(Jobs.await(job!.ref))
       yield* TestClock.adjust(Duration.minutes(5))
       const done = yield* Fiber.join(fiber)
@@ -134,7 +180,7 @@ describe("Jobs", () => {
   it.effect("await stops at AwaitingReview for review jobs", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"], review: true })
+      const [job] = yield* provider.submit({ source, targets: ["es"], review: true }).pipe(Submission.all)
       const fiber = yield* Effect.forkChild(Jobs.await(job!.ref))
       yield* TestClock.adjust(Duration.minutes(5))
       assert.strictEqual((yield* Fiber.join(fiber)).state._tag, "AwaitingReview")
@@ -144,7 +190,7 @@ describe("Jobs", () => {
   it.effect("await fails with DeadlineExceeded on a stuck job, naming the last state", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       const fiber = yield* Effect.forkChild(Effect.flip(Jobs.await(job!.ref, { deadline: Duration.minutes(10) })))
       yield* TestClock.adjust(Duration.minutes(11))
       const error = yield* Fiber.join(fiber)
@@ -160,7 +206,7 @@ describe("Jobs", () => {
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
       const control = yield* TestProvider.TestProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       yield* control.injectFault({ kind: "RateLimited", operation: "get", times: 2, retryAfter: "1 second" })
       const fiber = yield* Effect.forkChild(Jobs.await(job!.ref))
       yield* TestClock.adjust(Duration.minutes(5))
@@ -174,7 +220,7 @@ describe("Jobs", () => {
   it.effect("watch emits each distinct state once, in order", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
-      const [job] = yield* provider.submit({ source, targets: ["es"] })
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
       const fiber = yield* Effect.forkChild(Jobs.watch(job!.ref, { interval: "1 second" }).pipe(Stream.runCollect))
       yield* TestClock.adjust(Duration.minutes(3))
       const jobs = yield* Fiber.join(fiber)
