@@ -62,11 +62,12 @@ ${new Date().toISOString().slice(0, 10)}.
    A key is never reused past the vendor's memory of it (HeyGen: 24 hours): \`polydub translate\` refuses a stale
    interrupted submission unless told \`--resubmit\`.
 2. **No job lost, none settled twice.** \`JobTracker\` with a \`JobStore\` (file store: one JSON document replaced
-   atomically) keeps tracked jobs and the idempotency keys of submissions in flight; \`polydub watch\` resumes every
-   open job, and rerunning an interrupted \`polydub translate\` reuses its pending key. Polls and webhooks may
-   arrive in any order and any number of times: a final state is final (except \`Removed\`), a replay makes no
-   second transition, and a poll answer older than a webhook is dropped. A job the vendor never finishes is
-   reported overdue at its deadline, and still followed.
+   atomically, each change made under a lock file on the document as it is on disk, so concurrent processes keep
+   each other's records) keeps tracked jobs and the idempotency keys of submissions in flight; \`polydub watch\`
+   resumes every open job, and rerunning an interrupted \`polydub translate\` reuses its pending key. Polls and
+   webhooks may arrive in any order and any number of times: a final state is final (except \`Removed\`), a replay
+   makes no second transition, and a poll answer older than a webhook is dropped. A job the vendor never finishes
+   is reported overdue at its deadline, and still followed.
 3. **Keys are never printed.** API keys are \`Redacted\` from configuration to the HTTP header; no error, log line,
    span or CLI output holds one.
 4. **Bad input is a typed error and changes nothing.** Malformed vendor bodies become \`UnexpectedResponse\` (or an

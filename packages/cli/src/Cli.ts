@@ -5,6 +5,7 @@
  * failed, 2 usage, 3 authentication or provider error).
  */
 
+import { createHash } from "node:crypto"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import {
@@ -24,7 +25,7 @@ import {
 import { HeyGen, HeyGenLanguages } from "@polydub/provider-heygen"
 import { VoiceCheap, VoiceCheapLanguages } from "@polydub/provider-voicecheap"
 import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
-import { Config, Console, Duration, Effect, FileSystem, Option, Stream } from "effect"
+import { Config, Console, Duration, Effect, FileSystem, Option, References, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
 import { download, JobFailed, line, printJob, table } from "./Output.js"
@@ -68,6 +69,28 @@ const storePath = Config.String("POLYDUB_STORE").pipe(
   Effect.orElseSucceed(() => join(homedir(), ".polydub", "jobs.json"))
 )
 
+/**
+ * What the store holds. Records it cannot read stay in the file; they are reported here, on stderr
+ * (the store's own log line would go to stdout, where `--json` prints jobs).
+ */
+const loadStore = (store: JobStore.JobStoreService, path: string) =>
+  store.load.pipe(
+    Effect.provideService(References.MinimumLogLevel, "Error"),
+    Effect.tap(({ unreadable }) =>
+      Effect.forEach(unreadable ?? [], (u) => {
+        const record = u.record
+        const key =
+          typeof record === "object" && record !== null && "idempotencyKey" in record
+            ? record.idempotencyKey
+            : undefined
+        return Console.error(
+          `polydub: job store: ${path}: ${u.section}[${u.index}] cannot be read and is kept as it is: ${u.reason}` +
+            (u.section === "pending" && typeof key === "string" ? ` (idempotency key ${key})` : "")
+        )
+      })
+    )
+  )
+
 const remember = (jobs: ReadonlyArray<Job>) =>
   Effect.gen(function* () {
     const providers = yield* Providers
@@ -79,6 +102,25 @@ const remember = (jobs: ReadonlyArray<Job>) =>
   }).pipe(Effect.catchTag("JobStoreError", (e) => Console.error(`polydub: job store: ${e.message}`)))
 
 /**
+ * What identifies a `translate` request in the store, so a rerun of the same command finds its
+ * pending key: a SHA-256 of the request's parts, never the parts themselves (a source URL may carry
+ * an access token). `legacy` is the plain form earlier versions stored, matched but never written,
+ * so a key they left pending is still found.
+ */
+const fingerprintOf = (parts: {
+  readonly source: string
+  readonly targets: ReadonlyArray<string>
+  readonly review: boolean
+  readonly captions: boolean
+  readonly audioOnly: boolean
+}) => ({
+  hash: `sha256:${createHash("sha256")
+    .update(JSON.stringify([parts.source, parts.targets, parts.review, parts.captions, parts.audioOnly]))
+    .digest("hex")}`,
+  legacy: [parts.source, parts.targets.join(","), parts.review, parts.captions, parts.audioOnly].join("|")
+})
+
+/**
  * The idempotency key for a submission: one left pending by an interrupted run of the same command,
  * or a new one. A pending key older than the vendor's memory of keys is refused: the vendor would
  * take it as a new request and bill again, although the first may have gone through. `resubmit`
@@ -86,7 +128,7 @@ const remember = (jobs: ReadonlyArray<Job>) =>
  */
 const pendingKey = (
   provider: ProviderName,
-  fingerprint: string,
+  fingerprint: { readonly hash: string; readonly legacy: string },
   targets: ReadonlyArray<string>,
   window: Duration.Duration | undefined,
   resubmit: boolean
@@ -94,8 +136,10 @@ const pendingKey = (
   Effect.gen(function* () {
     const path = yield* storePath
     const store = yield* JobStore.makeFile(path)
-    const { pending } = yield* store.load
-    let found = pending.find((p) => p.provider === provider && p.fingerprint === fingerprint)
+    const { pending } = yield* loadStore(store, path)
+    let found = pending.find(
+      (p) => p.provider === provider && (p.fingerprint === fingerprint.hash || p.fingerprint === fingerprint.legacy)
+    )
     if (found !== undefined && window !== undefined && Date.now() - found.startedAt >= Duration.toMillis(window)) {
       if (!resubmit) {
         return yield* new UsageError({
@@ -115,13 +159,16 @@ const pendingKey = (
       yield* Console.error(`polydub: resuming an interrupted submission (idempotency key ${found.idempotencyKey})`)
     const key = found?.idempotencyKey ?? (yield* Policy.mintIdempotencyKey)
     if (found === undefined) {
-      yield* store.putPending({ idempotencyKey: key, provider, targets, startedAt: Date.now(), fingerprint })
+      yield* store.putPending({
+        idempotencyKey: key,
+        provider,
+        targets,
+        startedAt: Date.now(),
+        fingerprint: fingerprint.hash
+      })
     }
-    // Reopened at the end: the file has changed since (the submitted jobs were recorded).
-    const done = JobStore.makeFile(path).pipe(
-      Effect.flatMap((latest) => latest.removePending(key)),
-      Effect.ignore
-    )
+    // Each change re-reads the file: the jobs recorded since by this run (or others) stay.
+    const done = Effect.ignore(store.removePending(key))
     return { key, done }
   }).pipe(
     Effect.catchTag("JobStoreError", (e) =>
@@ -268,7 +315,13 @@ const translate = Command.make(
       provider.capabilities.idempotency && !providers.simulated(input.provider)
         ? yield* pendingKey(
             input.provider,
-            [input.source, targets.join(","), input.review, input.captions, input.audioOnly].join("|"),
+            fingerprintOf({
+              source: input.source,
+              targets,
+              review: input.review,
+              captions: input.captions,
+              audioOnly: input.audioOnly
+            }),
             targets,
             provider.capabilities.idempotencyWindow,
             input.resubmit
@@ -368,7 +421,7 @@ const watch = Command.make(
     if (parsed.length === 0) {
       const path = yield* storePath
       const stored = yield* JobStore.makeFile(path).pipe(
-        Effect.flatMap((store) => store.load),
+        Effect.flatMap((store) => loadStore(store, path)),
         Effect.mapError((e) => new UsageError({ message: e.message }))
       )
       parsed = stored.jobs.filter((j) => !isResting(j.state)).map((j) => j.ref)

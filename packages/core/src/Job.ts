@@ -13,11 +13,26 @@ export const ProviderId = Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9-]*
 export const JobKind = Schema.Literals(["translation", "review"])
 export type JobKind = typeof JobKind.Type
 
+/**
+ * A vendor's job id, as a reference can hold it: 1–512 characters, no control characters or line
+ * separators, no whitespace at either end. Anything else would print as a reference that does not
+ * parse back (a line break ends it), so it is refused when the reference is built, not found later
+ * when a saved reference fails to read. Colons are allowed: the id is everything after the second.
+ */
+export const JobId = Schema.String.check(
+  Schema.isMinLength(1),
+  Schema.isMaxLength(512),
+  Schema.isTrimmed(),
+  Schema.isPattern(/^[^\p{Cc}\u2028\u2029]*$/u, {
+    expected: "a job id without control characters or line separators"
+  })
+)
+
 /** A reference to one vendor job, with the stable string form `provider:kind:id`. */
 export class JobRef extends Schema.Class<JobRef>("@polydub/core/JobRef")({
   provider: ProviderId,
   kind: JobKind,
-  id: Schema.NonEmptyString
+  id: JobId
 }) {
   override toString(): string {
     return `${this.provider}:${this.kind}:${this.id}`
@@ -48,31 +63,32 @@ export class JobRefParseError extends Schema.TaggedError<JobRefParseError>()("Jo
   message: Schema.String
 }) {}
 
-const refPattern = /^([a-z][a-z0-9-]*):(translation|review):(\S.*)$/
+const refPattern = /^([a-z][a-z0-9-]*):(translation|review):(.*)$/su
+
+/** The reference `input` spells, if it spells one a `JobRef` can hold. */
+const refOf = (input: string): Option.Option<JobRef> => {
+  const match = refPattern.exec(input)
+  return match === null
+    ? Option.none()
+    : JobRef.makeOption({ provider: match[1]!, kind: match[2] as JobKind, id: match[3]! })
+}
 
 /** Parses `provider:kind:id`; the id is everything after the second colon and may hold colons. */
-export const parseRef = (input: string): Effect.Effect<JobRef, JobRefParseError> => {
-  const match = refPattern.exec(input)
-  if (match === null || /[\r\n]/.test(input)) {
-    return Effect.fail(
+export const parseRef = (input: string): Effect.Effect<JobRef, JobRefParseError> =>
+  Effect.fromOption(
+    refOf(input),
+    () =>
       new JobRefParseError({
         input: input.slice(0, 200),
         message:
           `not a job reference: ${JSON.stringify(input.slice(0, 80))} ` +
-          `(expected provider:kind:id with kind "translation" or "review", e.g. heygen:review:abc123-es)`
+          `(expected provider:kind:id with kind "translation" or "review" and an id of 1–512 characters ` +
+          `without control characters or surrounding spaces, e.g. heygen:review:abc123-es)`
       })
-    )
-  }
-  return Effect.succeed(new JobRef({ provider: match[1]!, kind: match[2] as JobKind, id: match[3]! }))
-}
+  )
 
 /** Like `parseRef`, returning `Option.none()` for anything that is not a reference. */
-export const parseRefOption = (input: string): Option.Option<JobRef> => {
-  const match = refPattern.exec(input)
-  return match === null || /[\r\n]/.test(input)
-    ? Option.none()
-    : Option.some(new JobRef({ provider: match[1]!, kind: match[2] as JobKind, id: match[3]! }))
-}
+export const parseRefOption = (input: string): Option.Option<JobRef> => refOf(input)
 
 /** `JobRef` encoded as its string form, for CLIs, logs, JSON and databases. */
 export const JobRefFromString = Schema.String.pipe(

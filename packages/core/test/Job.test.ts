@@ -4,6 +4,7 @@ import {
   isResting,
   isTerminal,
   Job,
+  JobId,
   JobJson,
   JobRef,
   JobRefFromString,
@@ -12,7 +13,7 @@ import {
   Outputs,
   State
 } from "@polydub/core"
-import { DateTime, Effect, Exit, Schema } from "effect"
+import { DateTime, Effect, Exit, Option, Schema } from "effect"
 import * as fc from "fast-check"
 
 describe("JobRef", () => {
@@ -51,13 +52,41 @@ describe("JobRef", () => {
     const arb = fc.record({
       provider: fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/),
       kind: fc.constantFrom("translation" as const, "review" as const),
-      id: fc.string({ minLength: 1, maxLength: 60 }).filter((s) => /^\S/.test(s) && !/[\r\n]/.test(s))
+      id: fc.string({ minLength: 1, maxLength: 60 }).filter(Schema.is(JobId))
     })
     fc.assert(
       fc.property(arb, (fields) => {
         const ref = new JobRef(fields)
         const back = Effect.runSync(JobRef.parse(String(ref)))
         return back.provider === ref.provider && back.kind === ref.kind && back.id === ref.id
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it("refuses at construction an id it could not parse back: line breaks, control characters, spaces at the ends", () => {
+    for (const id of ["a\nb", "a\rb", "abc\u2028", "a\u0000b", "\tabc", "abc ", "", "x".repeat(513)]) {
+      assert.throws(
+        () => new JobRef({ provider: "heygen", kind: "translation", id }),
+        undefined,
+        undefined,
+        JSON.stringify(id)
+      )
+      assert.isTrue(Option.isNone(JobRef.makeOption({ provider: "heygen", kind: "translation", id })))
+    }
+    assert.strictEqual(new JobRef({ provider: "heygen", kind: "translation", id: "a:b c" }).id, "a:b c")
+  })
+
+  it("every reference that can be built prints as a string that parses back to it (property)", () => {
+    // The other half of the property above: whatever the id, either the constructor refuses it or
+    // the printed form reads back. A reference that prints but does not parse would make a saved
+    // store unreadable.
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), (id) => {
+        const ref = JobRef.makeOption({ provider: "voicecheap", kind: "translation", id })
+        if (Option.isNone(ref)) return true
+        const back = Effect.runSync(JobRef.parse(String(ref.value)))
+        return back.id === id
       }),
       { numRuns: 2000 }
     )

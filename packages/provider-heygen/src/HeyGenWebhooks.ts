@@ -9,7 +9,7 @@
  */
 
 import { createHmac, createSecretKey, hash, type KeyObject, timingSafeEqual } from "node:crypto"
-import { JobRef, type JobState, Outputs, ProviderHttp } from "@polydub/core"
+import { type JobKind, JobRef, type JobState, Outputs, ProviderHttp } from "@polydub/core"
 import { ByteSize, Effect, Layer, Option, Redacted, Schema } from "effect"
 import {
   HttpIncomingMessage,
@@ -68,6 +68,9 @@ export const sign = (secret: Redacted.Redacted<string>, body: string | Uint8Arra
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined)
 
+/** A reference to a job the event names; `none` for an id a reference cannot hold (a line break…). */
+const refOf = (kind: JobKind, id: string): Option.Option<JobRef> => JobRef.makeOption({ provider: "heygen", kind, id })
+
 /**
  * Decodes an event into an update. `none` for event types that say nothing about a translation or
  * proofread (avatar events, `batch.finished`); a known type with unusable data is `UnexpectedResponse`.
@@ -88,22 +91,15 @@ export const decode = (event: Wire.WebhookEvent): Option.Option<Update> => {
         url === undefined
           ? { _tag: "Running", step: "finalizing", progress: 0.99 }
           : { _tag: "Succeeded", outputs: new Outputs({ video: artifact(url) }) }
-      return Option.some({
-        ref: new JobRef({ provider: "heygen", kind: "translation", id: translationId }),
-        state,
-        ...extra
-      })
+      return Option.map(refOf("translation", translationId), (ref) => ({ ref, state, ...extra }))
     }
     case "video_translate.fail":
     case "video_translate.preflight.validation_failed":
     case "video_translate.preflight.download_failed": {
       if (translationId === undefined) return Option.none()
       const code = event.event_type === "video_translate.fail" ? "failed" : event.event_type.split(".").pop()!
-      return Option.some({
-        ref: new JobRef({ provider: "heygen", kind: "translation", id: translationId }),
-        state: { _tag: "Failed", reason: { code, message } },
-        ...extra
-      })
+      const state: JobState = { _tag: "Failed", reason: { code, message } }
+      return Option.map(refOf("translation", translationId), (ref) => ({ ref, state, ...extra }))
     }
     case "proofread_creation.success":
     case "proofread_creation.fail": {
@@ -111,7 +107,7 @@ export const decode = (event: Wire.WebhookEvent): Option.Option<Update> => {
       const state: JobState = event.event_type.endsWith("success")
         ? { _tag: "AwaitingReview" }
         : { _tag: "Failed", reason: { code: "failed", message } }
-      return Option.some({ ref: new JobRef({ provider: "heygen", kind: "review", id: proofreadId }), state, ...extra })
+      return Option.map(refOf("review", proofreadId), (ref) => ({ ref, state, ...extra }))
     }
     default:
       return Option.none()

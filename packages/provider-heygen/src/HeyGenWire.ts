@@ -3,8 +3,10 @@
  * envelope, `Idempotency-Key`) and the legacy v2 API (`/v2/video_translate...`, `{error, data}`
  * envelope, numeric error codes), webhook events, and both error envelopes. Responses decode
  * leniently (extra fields, nulls where HeyGen omits or nulls them); status words stay strings so an
- * unknown word is reported, not rejected.
+ * unknown word is reported, not rejected. Ids that become job references are core's `JobId`: one a
+ * reference cannot hold (a line break, control characters) is refused here, with its path.
  */
+import { JobId } from "@polydub/core"
 import { Schema } from "effect"
 
 const Str = Schema.String
@@ -93,7 +95,7 @@ export const CreateTranslationRequest = Schema.Struct({
 export type CreateTranslationRequest = typeof CreateTranslationRequest.Type
 
 export const CreateTranslationResponse = Schema.Struct({
-  data: Schema.Struct({ video_translation_ids: Schema.Array(Str) })
+  data: Schema.Struct({ video_translation_ids: Schema.Array(JobId) })
 })
 
 /** A v3 video translation (`GET /v3/video-translations/{id}` and list items). */
@@ -198,7 +200,7 @@ export const CreateProofreadRequest = Schema.Struct({
 export type CreateProofreadRequest = typeof CreateProofreadRequest.Type
 
 export const CreateProofreadResponse = Schema.Struct({
-  data: Schema.Struct({ proofread_ids: Schema.Array(Str), status: Str })
+  data: Schema.Struct({ proofread_ids: Schema.Array(JobId), status: Str })
 })
 
 export const Proofread = Schema.Struct({
@@ -231,7 +233,7 @@ export const GenerateRequest = Schema.Struct({
 export type GenerateRequest = typeof GenerateRequest.Type
 
 export const GenerateResponse = Schema.Struct({
-  data: Schema.Struct({ video_translation_id: Str, status: Str })
+  data: Schema.Struct({ video_translation_id: JobId, status: Str })
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -292,8 +294,8 @@ const v2 = <S extends Schema.Top>(data: S) => Schema.Struct({ error: opt(Schema.
 
 export const V2CreateResponse = v2(
   Schema.Struct({
-    video_translate_id: opt(Str),
-    video_translate_ids: opt(Schema.Array(Str))
+    video_translate_id: opt(JobId),
+    video_translate_ids: opt(Schema.Array(JobId))
   })
 )
 
@@ -329,8 +331,8 @@ export const V2CreateProofreadRequest = Schema.Struct({
 
 export const V2CreateProofreadResponse = v2(
   Schema.Struct({
-    proofread_id: opt(Str),
-    proofread_ids: opt(Schema.Array(Str)),
+    proofread_id: opt(JobId),
+    proofread_ids: opt(Schema.Array(JobId)),
     status: opt(Str)
   })
 )
@@ -375,7 +377,7 @@ export const V2GenerateRequest = Schema.Struct({
   callback_url: Schema.optionalKey(Str)
 })
 
-export const V2GenerateResponse = v2(Schema.Struct({ video_translate_id: Str, status: opt(Str) }))
+export const V2GenerateResponse = v2(Schema.Struct({ video_translate_id: JobId, status: opt(Str) }))
 
 // ---------------------------------------------------------------------------------------------
 // Webhooks

@@ -1,6 +1,8 @@
 // The HeyGen provider against the HeyGen simulator, over real loopback sockets, on v3 and v2.
 
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
@@ -429,5 +431,45 @@ describe("HeyGen idempotency in flight", () => {
         ).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.provideMerge(HeyGenSimulator.layer()))
       )
     )
+  )
+
+  it.live(
+    "an answer with an id no job reference can hold (a line break) is a typed error naming the field, not a crash",
+    () =>
+      Effect.gen(function* () {
+        // HeyGen as it would answer if an id carried a line break: nothing else differs.
+        const server = createServer((request, response) => {
+          request.resume()
+          request.on("end", () => {
+            response.writeHead(200, { "content-type": "application/json" })
+            response.end(JSON.stringify({ data: { video_translation_ids: ["4b2c\n9a-es"] } }))
+          })
+        })
+        yield* Effect.acquireRelease(
+          Effect.callback<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+          () => Effect.sync(() => void server.close())
+        )
+        const { port } = server.address() as AddressInfo
+        const error = yield* Effect.flip(
+          Effect.gen(function* () {
+            const provider = yield* TranslationProvider
+            return yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+          }).pipe(
+            Effect.provide(
+              HeyGen.layer({
+                apiKey: Redacted.make("hg_test_key"),
+                baseUrl: `http://127.0.0.1:${port}`,
+                budget: wide,
+                retries: 0
+              }).pipe(Layer.provide([NodeHttpClient.layerUndici, NodeServices.layer]))
+            )
+          )
+        )
+        // A typed error, not a defect. The answer to a POST that cannot be read leaves the outcome
+        // unknown (HeyGenClient): the job may exist, so the caller keeps its idempotency key.
+        assert.strictEqual(error._tag, "ProviderUnavailable", error.message)
+        assert.strictEqual(error._tag === "ProviderUnavailable" ? error.outcome : undefined, "unknown")
+        assert.include(error.message, "data.video_translation_ids.0")
+      }).pipe(Effect.scoped)
   )
 })

@@ -35,6 +35,19 @@ const post = (url: string, body: string, headers: Record<string, string> = {}) =
   )
 
 describe("HeyGen webhooks: verification and decoding", () => {
+  it("a delivery naming an id no job reference can hold is ignored, not a crash", () => {
+    for (const event of [
+      {
+        event_type: "video_translate.success",
+        event_data: { video_translate_id: "abc\ndef-es", url: "https://x/y.mp4" }
+      },
+      { event_type: "video_translate.fail", event_data: { video_translate_id: " abc-es" } },
+      { event_type: "proofread_creation.success", event_data: { proofread_id: "abc\u0000-es" } }
+    ]) {
+      assert.isTrue(Option.isNone(HeyGenWebhooks.decode(event)), event.event_type)
+    }
+  })
+
   it("verifies hex HMAC-SHA256 of the raw body in constant time", () => {
     const body = new TextEncoder().encode(fixture("reference-4-webhook-success.json"))
     const good = HeyGenWebhooks.sign(secret, body)

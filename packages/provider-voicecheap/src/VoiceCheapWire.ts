@@ -2,8 +2,10 @@
  * VoiceCheap's wire format (api.voicecheap.ai): the multipart fields of `POST /v1/translate` and
  * `POST /v1/projects`, their JSON answers, `GET /v1/translate/{projectId}/status`, and the error
  * envelope. Decoding is lenient where the docs are loose (extra fields, nulls) and strict where a
- * wrong value would mislead (types of numbers and strings).
+ * wrong value would mislead (types of numbers and strings). `projectId` becomes a job reference: it
+ * is core's `JobId`, so an id a reference cannot hold is refused here, with its path.
  */
+import { JobId } from "@polydub/core"
 import { Effect, Schema, SchemaTransformation } from "effect"
 
 /** `{ code, message, details? }` — every error VoiceCheap answers with. */
@@ -50,7 +52,7 @@ export type ErrorCode = (typeof errorCodes)[number]
 export const TranslateResponse = Schema.Struct({
   success: Schema.Boolean,
   message: Schema.optionalKey(Schema.String),
-  projectId: Schema.NonEmptyString,
+  projectId: JobId,
   estimatedDuration: Schema.optionalKey(Schema.NullOr(Schema.Finite))
 })
 export type TranslateResponse = typeof TranslateResponse.Type
@@ -101,7 +103,7 @@ const Percent = Schema.Finite
 
 /** `GET /v1/translate/{projectId}/status`. `status` stays a string: unknown words must not fail decoding. */
 export const StatusResponse = Schema.Struct({
-  projectId: Schema.String,
+  projectId: JobId,
   projectName: Schema.String,
   originalVideoUrl: Schema.String,
   originalLanguage: Schema.String,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
+import { ProviderHttp } from "@polydub/core"
 import { VoiceCheap, VoiceCheapClient, VoiceCheapLanguages, VoiceCheapWire } from "@polydub/provider-voicecheap"
 import { Effect, Exit, Option, Schema } from "effect"
 
@@ -9,6 +10,31 @@ const fixture = (name: string): unknown =>
 const decodeStatus = Schema.decodeUnknownSync(VoiceCheapWire.StatusResponse)
 
 describe("VoiceCheap wire schemas", () => {
+  it("refuses a project id no job reference can hold, as UnexpectedResponse at projectId", () => {
+    const context = { provider: "voicecheap", operation: "test" }
+    const translate = Effect.runSync(
+      Effect.flip(
+        ProviderHttp.decodeJsonText(
+          VoiceCheapWire.TranslateResponse,
+          JSON.stringify({ success: true, projectId: "a1b2\nc3" }),
+          context
+        )
+      )
+    )
+    assert.strictEqual(translate._tag, "UnexpectedResponse")
+    assert.strictEqual(translate.path, "projectId")
+    const status = Effect.runSync(
+      Effect.flip(
+        ProviderHttp.decodeJsonText(
+          VoiceCheapWire.StatusResponse,
+          JSON.stringify({ ...(fixture("seed-004-success.json") as object), projectId: "a1b2\u0007" }),
+          context
+        )
+      )
+    )
+    assert.strictEqual(status.path, "projectId")
+  })
+
   it("decodes every status example in the seed, verbatim", () => {
     for (const name of [
       "seed-004-schema-sample.json",
