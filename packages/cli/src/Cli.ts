@@ -41,6 +41,10 @@ const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDescription("Print each job as one line of JSON"),
   Flag.withDefault(false)
 )
+const forceFlag = Flag.Boolean("force").pipe(
+  Flag.withDescription("Replace files already in the download folder"),
+  Flag.withDefault(false)
+)
 
 const parseRefs = (inputs: ReadonlyArray<string>) =>
   Effect.forEach(inputs, (input) =>
@@ -253,6 +257,7 @@ const translate = Command.make(
       Flag.withDescription("Download results into this folder (implies --wait)"),
       Flag.optional
     ),
+    force: forceFlag,
     json: jsonFlag
   },
   Effect.fn(function* (input) {
@@ -288,7 +293,9 @@ const translate = Command.make(
     const settled = yield* follow(jobs, { json: input.json })
     yield* remember(settled)
     if (Option.isSome(input.download)) {
-      for (const job of settled) if (job.state._tag === "Succeeded") yield* download(job, input.download.value)
+      for (const job of settled) {
+        if (job.state._tag === "Succeeded") yield* download(job, input.download.value, { force: input.force })
+      }
     }
     if (!input.json) for (const job of settled) yield* Console.log(line(job))
     const failed = settled.filter((j) => j.state._tag === "Failed")
@@ -405,11 +412,11 @@ const approve = Command.make(
 
 const downloadCommand = Command.make(
   "download",
-  { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")) },
-  Effect.fn(function* ({ ref, to }) {
+  { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")), force: forceFlag },
+  Effect.fn(function* ({ force, ref, to }) {
     const [parsed] = yield* parseRefs([ref])
     const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.get(parsed!))
-    const files = yield* download(job, to)
+    const files = yield* download(job, to, { force })
     for (const file of files) yield* Console.log(file)
   })
 ).pipe(Command.withDescription("Download a succeeded job's files"))

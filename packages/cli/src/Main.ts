@@ -1,7 +1,8 @@
 /**
  * Runs the `polydub` command line and turns its outcome into an exit code: 0 success, 1 a job
- * failed, 2 a usage error (bad flags, missing files, unknown languages, malformed SRT), 3 an
- * authentication or provider error. Messages say what to do; none ever holds an API key.
+ * failed, 2 a usage error (bad flags, missing files, unknown languages, malformed SRT, a download
+ * file already there), 3 an authentication, provider or download error. Messages say what to do;
+ * none ever holds an API key.
  */
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { isTranslationError } from "@polydub/core"
