@@ -25,7 +25,7 @@ import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
 import { Config, Console, Duration, Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
-import { download, JobFailed, line, printJob, table } from "./Output.js"
+import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ const follow = (
               "\nStopped watching. These jobs ran on the embedded simulator, which stops with this command; they cannot be resumed."
             )
           : Console.error(
-              `\nStopped watching. The jobs keep running at the vendor; resume with:\n  polydub watch ${atVendor.map((j) => String(j.ref)).join(" ")}`
+              `\nStopped watching. The jobs keep running at the vendor; resume with:\n  polydub watch ${atVendor.map((j) => printable(String(j.ref))).join(" ")}`
             )
       })
     )

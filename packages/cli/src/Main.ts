@@ -9,6 +9,7 @@ import { isTranslationError } from "@polydub/core"
 import { Cause, Console, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { polydub } from "./Cli.js"
+import { printable } from "./Output.js"
 import { Providers } from "./Providers.js"
 
 const cliErrors =
@@ -39,7 +40,8 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number> =>
     Effect.catchCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.succeed(130)
       const { code, message } = exitCodeOf(Cause.squash(cause))
-      return Effect.as(message === "" ? Effect.void : Console.error(`polydub: ${message}`), code)
+      // Messages quote vendors (TranslationError texts): printed inert, like every vendor text.
+      return Effect.as(message === "" ? Effect.void : Console.error(`polydub: ${printable(message)}`), code)
     }),
     Effect.provide(NodeServices.layer)
   ) as Effect.Effect<number>

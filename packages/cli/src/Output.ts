@@ -1,6 +1,8 @@
 /**
  * How the CLI prints jobs and saves their results: a fixed-width line per job for people, one JSON
- * object per job for programs, and downloads under core's `Downloads` rules.
+ * object per job for programs, and downloads under core's `Downloads` rules. Vendor text (steps,
+ * failure messages, ids, languages) reaches people only through `printable`: a vendor must not be
+ * able to drive the terminal (move the cursor, retitle the window, fake a line). `--json` stays exact.
  */
 import { Downloads, type Job, toJson } from "@polydub/core"
 import { Config, Console, Effect, Schema } from "effect"
@@ -15,21 +17,33 @@ export class DownloadFailed extends Schema.TaggedError<DownloadFailed>()("Downlo
   message: Schema.String
 }) {}
 
+/**
+ * Text made safe to print on a terminal: line breaks and tabs become spaces; every other control
+ * character (C0 and C1, so ESC, BEL, backspace and the one-byte CSI \u009b) and the Unicode bidi
+ * controls that reorder what is shown become U+FFFD, visible, and inert.
+ */
+export const printable = (text: string): string =>
+  text
+    .replace(/[\t\n\v\f\r]/g, " ")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "\ufffd")
+
 const pct = (p: number | undefined) => (p === undefined ? "" : ` ${Math.round(p * 100)}%`)
 
 export const describeState = (job: Job): string => {
   const s = job.state
   switch (s._tag) {
     case "Running":
-      return `Running${s.step ? ` ${s.step}` : ""}${pct(s.progress)}`
+      return `Running${s.step ? ` ${printable(s.step)}` : ""}${pct(s.progress)}`
     case "Failed":
-      return `Failed: ${s.reason.code}: ${s.reason.message}`
+      return `Failed: ${printable(s.reason.code)}: ${printable(s.reason.message)}`
     default:
       return s._tag
   }
 }
 
-export const line = (job: Job) => `${String(job.ref).padEnd(58)} ${job.language.padEnd(7)} ${describeState(job)}`
+export const line = (job: Job) =>
+  `${printable(String(job.ref)).padEnd(58)} ${printable(job.language).padEnd(7)} ${describeState(job)}`
 
 export const printJob = (job: Job, json: boolean) => Console.log(json ? JSON.stringify(toJson(job)) : line(job))
 
@@ -75,7 +89,7 @@ export interface DownloadOptions {
 export const download = Effect.fnUntraced(function* (job: Job, dir: string, options: DownloadOptions = {}) {
   if (job.state._tag !== "Succeeded") {
     return yield* new UsageError({
-      message: `${job.ref} is ${job.state._tag}: only a Succeeded job has files to download`
+      message: `${printable(String(job.ref))} is ${job.state._tag}: only a Succeeded job has files to download`
     })
   }
   const bounds = yield* downloadBounds
@@ -92,7 +106,7 @@ export const download = Effect.fnUntraced(function* (job: Job, dir: string, opti
         : new DownloadFailed({
             reason: e.reason,
             message:
-              `downloading ${kind} of ${job.ref}: ${e.message}` +
+              `downloading ${kind} of ${printable(String(job.ref))}: ${e.message}` +
               (e.status === 403 ? " (the link may have expired: run polydub status to refresh it)" : "")
           })
   // Every name is checked before any byte is fetched: a file already there stops the whole download.

@@ -409,6 +409,35 @@ describe("polydub CLI", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("vendor text cannot drive the terminal: control characters are made inert; --json stays exact", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const hostile = "boom\x1b]0;pwned\x07 next\r\x1b[2KSucceeded \u009b31m\b\u202eevil"
+      const inert = (text: string) => {
+        for (const c of ["\x1b", "\x07", "\r", "\b", "\u009b", "\u202e"])
+          assert.notInclude(text, c, JSON.stringify(text))
+      }
+      const args = ["translate", "https://media.example.com/a.mp4", "--to", "es", "--wait"]
+      sim.failNext(hostile)
+      const human = yield* cli(args, envOf(sim))
+      assert.strictEqual(human.code, 1)
+      assert.include(human.out, "Failed: failed: boom")
+      inert(human.out)
+      inert(human.err)
+      sim.failNext(hostile)
+      const json = yield* cli([...args, "--json"], envOf(sim))
+      assert.strictEqual(json.code, 1)
+      assert.strictEqual(JSON.parse(json.out.split("\n").at(-1)!).state.reason.message, hostile)
+
+      // An error message quoting the vendor, printed on stderr.
+      const env = yield* vendor(() => ({ status: 400, body: { code: "BAD_THING", message: hostile } }))
+      const refused = yield* cli(["status", "voicecheap:translation:p1"], env)
+      assert.strictEqual(refused.code, 3)
+      assert.include(refused.err, "boom")
+      inert(refused.err)
+    }).pipe(Effect.scoped, Effect.provide(simulator))
+  )
+
   it.live("languages and providers print their tables without any request", () =>
     Effect.gen(function* () {
       const languages = yield* cli(["languages", "--provider", "voicecheap"])
