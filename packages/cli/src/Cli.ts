@@ -28,7 +28,7 @@ import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
 import { Config, Console, Duration, Effect, FileSystem, Option, References, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
-import { download, JobFailed, line, printJob, table } from "./Output.js"
+import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -42,6 +42,10 @@ const providerFlag = Flag.Literals("provider", providerNames).pipe(
 )
 const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDescription("Print each job as one line of JSON"),
+  Flag.withDefault(false)
+)
+const forceFlag = Flag.Boolean("force").pipe(
+  Flag.withDescription("Replace files already in the download folder"),
   Flag.withDefault(false)
 )
 
@@ -264,7 +268,7 @@ const follow = (
               "\nStopped watching. These jobs ran on the embedded simulator, which stops with this command; they cannot be resumed."
             )
           : Console.error(
-              `\nStopped watching. The jobs keep running at the vendor; resume with:\n  polydub watch ${atVendor.map((j) => String(j.ref)).join(" ")}`
+              `\nStopped watching. The jobs keep running at the vendor; resume with:\n  polydub watch ${atVendor.map((j) => printable(String(j.ref))).join(" ")}`
             )
       })
     )
@@ -302,6 +306,7 @@ const translate = Command.make(
       Flag.withDescription("Download results into this folder (implies --wait)"),
       Flag.optional
     ),
+    force: forceFlag,
     json: jsonFlag
   },
   Effect.fn(function* (input) {
@@ -348,7 +353,7 @@ const translate = Command.make(
       const only = refused[0]!.error
       if (jobs.length === 0 && refused.every((f) => f.error === only)) return yield* only
       for (const f of refused) {
-        yield* Console.error(`polydub: ${f.language} was not accepted: ${f.error._tag}: ${f.error.message}`)
+        yield* Console.error(`polydub: ${f.language} was not accepted: ${f.error._tag}: ${printable(f.error.message)}`)
       }
       const unknown = refused.filter((f) => f.error._tag === "ProviderUnavailable" && f.error.outcome === "unknown")
       if (unknown.length > 0) {
@@ -377,7 +382,9 @@ const translate = Command.make(
     const settled = yield* follow(jobs, { json: input.json })
     yield* remember(settled)
     if (Option.isSome(input.download)) {
-      for (const job of settled) if (job.state._tag === "Succeeded") yield* download(job, input.download.value)
+      for (const job of settled) {
+        if (job.state._tag === "Succeeded") yield* download(job, input.download.value, { force: input.force })
+      }
     }
     if (!input.json) for (const job of settled) yield* Console.log(line(job))
     if (failure !== undefined) return yield* failure
@@ -495,11 +502,11 @@ const approve = Command.make(
 
 const downloadCommand = Command.make(
   "download",
-  { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")) },
-  Effect.fn(function* ({ ref, to }) {
+  { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")), force: forceFlag },
+  Effect.fn(function* ({ force, ref, to }) {
     const [parsed] = yield* parseRefs([ref])
     const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.get(parsed!))
-    const files = yield* download(job, to)
+    const files = yield* download(job, to, { force })
     for (const file of files) yield* Console.log(file)
   })
 ).pipe(Command.withDescription("Download a succeeded job's files"))

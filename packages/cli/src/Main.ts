@@ -1,13 +1,15 @@
 /**
  * Runs the `polydub` command line and turns its outcome into an exit code: 0 success, 1 a job
- * failed, 2 a usage error (bad flags, missing files, unknown languages, malformed SRT), 3 an
- * authentication or provider error. Messages say what to do; none ever holds an API key.
+ * failed, 2 a usage error (bad flags, missing files, unknown languages, malformed SRT, a download
+ * file already there), 3 an authentication, provider or download error. Messages say what to do;
+ * none ever holds an API key.
  */
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { isTranslationError } from "@polydub/core"
 import { Cause, Console, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { polydub } from "./Cli.js"
+import { printable } from "./Output.js"
 import { Providers } from "./Providers.js"
 
 const cliErrors =
@@ -40,7 +42,8 @@ export const run = (args: ReadonlyArray<string>): Effect.Effect<number> =>
     Effect.catchCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.succeed(130)
       const { code, message } = exitCodeOf(Cause.squash(cause))
-      return Effect.as(message === "" ? Effect.void : Console.error(`polydub: ${message}`), code)
+      // Messages quote vendors (TranslationError texts): printed inert, like every vendor text.
+      return Effect.as(message === "" ? Effect.void : Console.error(`polydub: ${printable(message)}`), code)
     }),
     Effect.provide(NodeServices.layer)
   ) as Effect.Effect<number>

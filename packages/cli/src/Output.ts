@@ -1,14 +1,32 @@
 /**
  * How the CLI prints jobs and saves their results: a fixed-width line per job for people, one JSON
- * object per job for programs, and streamed, size-checked downloads.
+ * object per job for programs, and downloads under core's `Downloads` rules. Vendor text (steps,
+ * failure messages, ids, languages) reaches people only through `printable`: a vendor must not be
+ * able to drive the terminal (move the cursor, retitle the window, fake a line). `--json` stays exact.
  */
-import { type Job, toJson } from "@polydub/core"
-import { Console, Effect, FileSystem, Path, Schema, Stream } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { Downloads, type Job, toJson } from "@polydub/core"
+import { Config, Console, Effect, Schema } from "effect"
 import { UsageError } from "./Providers.js"
 
 /** A job ended `Failed`. Exit code 1. */
 export class JobFailed extends Schema.TaggedError<JobFailed>()("JobFailed", { message: Schema.String }) {}
+
+/** A file could not be downloaded (see `Downloads.DownloadErrorReason`). Exit code 3. */
+export class DownloadFailed extends Schema.TaggedError<DownloadFailed>()("DownloadFailed", {
+  reason: Downloads.DownloadErrorReason,
+  message: Schema.String
+}) {}
+
+/**
+ * Text made safe to print on a terminal: line breaks and tabs become spaces; every other control
+ * character (C0 and C1, so ESC, BEL, backspace and the one-byte CSI \u009b) and the Unicode bidi
+ * controls that reorder what is shown become U+FFFD, visible, and inert.
+ */
+export const printable = (text: string): string =>
+  text
+    .replace(/[\t\n\v\f\r]/g, " ")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "\ufffd")
 
 const pct = (p: number | undefined) => (p === undefined ? "" : ` ${Math.round(p * 100)}%`)
 
@@ -16,15 +34,16 @@ export const describeState = (job: Job): string => {
   const s = job.state
   switch (s._tag) {
     case "Running":
-      return `Running${s.step ? ` ${s.step}` : ""}${pct(s.progress)}`
+      return `Running${s.step ? ` ${printable(s.step)}` : ""}${pct(s.progress)}`
     case "Failed":
-      return `Failed: ${s.reason.code}: ${s.reason.message}`
+      return `Failed: ${printable(s.reason.code)}: ${printable(s.reason.message)}`
     default:
       return s._tag
   }
 }
 
-export const line = (job: Job) => `${String(job.ref).padEnd(58)} ${job.language.padEnd(7)} ${describeState(job)}`
+export const line = (job: Job) =>
+  `${printable(String(job.ref)).padEnd(58)} ${printable(job.language).padEnd(7)} ${describeState(job)}`
 
 export const printJob = (job: Job, json: boolean) => Console.log(json ? JSON.stringify(toJson(job)) : line(job))
 
@@ -40,70 +59,79 @@ export const table = (rows: ReadonlyArray<ReadonlyArray<string>>) => {
     .join("\n")
 }
 
-const extensions: Record<string, string> = {
-  video: "mp4",
-  audio: "mp3",
-  srt: "srt",
-  vtt: "vtt",
-  lipSyncVideo: "lipsync.mp4"
+/**
+ * How downloads are bounded, from the environment: `POLYDUB_DOWNLOAD_HEADER_TIMEOUT` (default 30 s) for
+ * the answer's headers, `POLYDUB_DOWNLOAD_IDLE_TIMEOUT` (60 s) between bytes of the body, and
+ * `POLYDUB_DOWNLOAD_MAX_BYTES` (20 GiB; a number of bytes or a size such as `500 MB`) per file.
+ */
+const downloadBounds = Config.all({
+  headerTimeout: Config.Duration("POLYDUB_DOWNLOAD_HEADER_TIMEOUT").pipe(
+    Config.withDefault(Downloads.defaults.headerTimeout)
+  ),
+  idleTimeout: Config.Duration("POLYDUB_DOWNLOAD_IDLE_TIMEOUT").pipe(
+    Config.withDefault(Downloads.defaults.idleTimeout)
+  ),
+  maxBytes: Config.Int("POLYDUB_DOWNLOAD_MAX_BYTES").pipe(
+    Config.orElse(() => Config.ByteSize("POLYDUB_DOWNLOAD_MAX_BYTES").pipe(Config.map(Number))),
+    Config.withDefault(Downloads.defaults.maxBytes)
+  )
+})
+
+export interface DownloadOptions {
+  /** Replace files already in the folder (`--force`). */
+  readonly force?: boolean | undefined
 }
 
-/** Downloads a succeeded job's outputs (streamed, size checked) into `dir`; returns the files. */
-export const download = Effect.fnUntraced(function* (job: Job, dir: string) {
+/**
+ * Downloads a succeeded job's outputs into `dir` (see `Downloads` in core: safe names, bounded
+ * fetches, files moved into place only when complete); returns the files.
+ */
+export const download = Effect.fnUntraced(function* (job: Job, dir: string, options: DownloadOptions = {}) {
   if (job.state._tag !== "Succeeded") {
     return yield* new UsageError({
-      message: `${job.ref} is ${job.state._tag}: only a Succeeded job has files to download`
+      message: `${printable(String(job.ref))} is ${job.state._tag}: only a Succeeded job has files to download`
     })
   }
-  const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
-  const http = yield* HttpClient.HttpClient
-  yield* fs
-    .makeDirectory(dir, { recursive: true })
-    .pipe(Effect.mapError((e) => new UsageError({ message: `${dir}: ${e.message}` })))
-  const o = job.state.outputs
-  const artifacts = [
-    ["video", o.video],
-    ["audio", o.audio],
-    ["srt", o.captions?.srt],
-    ["vtt", o.captions?.vtt],
-    ["lipSyncVideo", o.lipSyncVideo]
-  ] as const
+  const bounds = yield* downloadBounds
+  const force = options.force === true
+  const artifacts = Downloads.artifactsOf(job.state.outputs).map(
+    ([kind, artifact]) => [kind, artifact, Downloads.fileName(job, kind)] as const
+  )
+  // A name already taken is the user's to resolve (exit 2); a failed transfer is the vendor's (exit 3).
+  const explain = (kind: string) => (e: Downloads.DownloadError) =>
+    e.reason === "Exists"
+      ? new UsageError({ message: `${e.path} already exists; rerun with --force to replace it` })
+      : e.reason === "UnsafePath"
+        ? new UsageError({ message: e.message })
+        : new DownloadFailed({
+            reason: e.reason,
+            message:
+              `downloading ${kind} of ${printable(String(job.ref))}: ${e.message}` +
+              (e.status === 403 ? " (the link may have expired: run polydub status to refresh it)" : "")
+          })
+  // Every name is checked before any byte is fetched: a file already there stops the whole download.
+  for (const [kind, , name] of artifacts) {
+    yield* Downloads.target({ dir, name, force }).pipe(Effect.mapError(explain(kind)))
+  }
   const files: Array<string> = []
-  for (const [kind, artifact] of artifacts) {
-    if (artifact === undefined) continue
-    const target = path.join(dir, `${job.ref.provider}-${job.language}-${job.ref.id.slice(0, 12)}.${extensions[kind]}`)
-    const response = yield* http
-      .execute(HttpClientRequest.get(artifact.url))
-      .pipe(Effect.mapError((e) => new UsageError({ message: `downloading ${kind} of ${job.ref}: ${e.message}` })))
-    if (response.status !== 200) {
-      return yield* new UsageError({
-        message: `downloading ${kind} of ${job.ref} answered HTTP ${response.status}${response.status === 403 ? " (the link may have expired: run polydub status to refresh it)" : ""}`
-      })
-    }
-    const expected = Number(response.headers["content-length"] ?? Number.NaN)
-    let written = 0
+  for (const [kind, artifact, name] of artifacts) {
     let lastReport = Date.now()
-    const progress = (bytes: number) => {
-      written += bytes
-      // Long downloads report progress on a terminal about once a second.
-      if (process.stderr.isTTY !== true || Date.now() - lastReport < 1000) return
-      lastReport = Date.now()
-      const of = Number.isFinite(expected)
-        ? ` of ${(expected / 1048576).toFixed(1)} MB (${Math.floor((written / expected) * 100)}%)`
-        : ""
-      process.stderr.write(`\x1b[2K  downloading ${target}: ${(written / 1048576).toFixed(1)} MB${of}\r`)
-    }
-    yield* response.stream.pipe(
-      Stream.tap((chunk) => Effect.sync(() => progress(chunk.byteLength))),
-      Stream.run(fs.sink(target)),
-      Effect.mapError((e) => new UsageError({ message: `writing ${target}: ${e.message}` }))
+    // Long downloads report progress on a terminal about once a second.
+    const onProgress = (written: number, expected: number | undefined) =>
+      Effect.sync(() => {
+        if (process.stderr.isTTY !== true || Date.now() - lastReport < 1000) return
+        lastReport = Date.now()
+        const of =
+          expected === undefined
+            ? ""
+            : ` of ${(expected / 1048576).toFixed(1)} MB (${Math.floor((written / expected) * 100)}%)`
+        process.stderr.write(`\x1b[2K  downloading ${name}: ${(written / 1048576).toFixed(1)} MB${of}\r`)
+      })
+    const saved = yield* Downloads.save(artifact.url, { dir, name, force, ...bounds, onProgress }).pipe(
+      Effect.mapError(explain(kind))
     )
-    if (Number.isFinite(expected) && written !== expected) {
-      return yield* new UsageError({ message: `${target}: received ${written} bytes of ${expected}; download again` })
-    }
-    yield* Console.error(`saved ${target} (${written} bytes)`)
-    files.push(target)
+    yield* Console.error(`saved ${saved.path} (${saved.bytes} bytes)`)
+    files.push(saved.path)
   }
   return files
 })

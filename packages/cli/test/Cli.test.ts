@@ -1,8 +1,21 @@
 // The polydub command, run in-process against the simulators on loopback.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { run } from "@polydub/cli"
@@ -48,6 +61,158 @@ const submitDirect = (sim: HeyGenSimulator.HeyGenSimulator, review = false) =>
       )
     )
   )
+
+/**
+ * A VoiceCheap that answers every request with `answer()` (status and JSON body): what a compromised
+ * or broken vendor could send. Returns the environment that points the CLI at it.
+ */
+const vendor = (answer: () => { readonly status: number; readonly body: unknown }) =>
+  Effect.acquireRelease(
+    Effect.callback<ReturnType<typeof createServer>>((resume) => {
+      const server = createServer((_, res) => {
+        const { body, status } = answer()
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    (server) =>
+      Effect.callback<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(
+    Effect.map((server) => ({
+      VOICECHEAP_API_KEY: "vc_test_key",
+      VOICECHEAP_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    }))
+  )
+
+/** A VoiceCheap status answer for a finished project. */
+const succeeded = (fields: Record<string, unknown>) => ({
+  status: 200,
+  body: {
+    projectId: "p1",
+    projectName: "talk",
+    originalVideoUrl: "https://media.example.com/talk.mp4",
+    originalLanguage: "english",
+    targetLanguage: "spanish",
+    duration: 12,
+    createdAt: 1_700_000_000_000,
+    status: "success",
+    translatedAudioUrl: null,
+    ...fields
+  }
+})
+
+/** Every file under `dir`, as paths relative to it. */
+const filesUnder = (dir: string): Array<string> =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => !statSync(join(dir, f)).isDirectory())
+    .sort()
+
+/** Fails the test instead of hanging it: the bounds under test are far shorter. */
+const within = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.timeoutOrElse(self, { duration: "8 seconds", orElse: () => Effect.die("hung: no time-out fired") })
+
+const media = [
+  { path: "/video.mp4", size: 150_000 },
+  { path: "/audio.mp3", size: 40_000 },
+  { path: "/silent.mp4", size: 1000, hang: true },
+  { path: "/stalls.mp4", size: 90_000, stallAfter: 70_000 },
+  { path: "/short.mp4", size: 70_000, declaredSize: 90_000 },
+  { path: "/endless.mp4", size: 300_000, noLength: true }
+]
+
+describe("polydub download writes only where it was told", () => {
+  it.live("a vendor's language and id cannot lead the file out of the folder", () =>
+    Effect.gen(function* () {
+      const files = yield* MediaServer.serve(media)
+      const env = yield* vendor(() =>
+        succeeded({
+          projectId: "ab/cd",
+          targetLanguage: "../../../../tmp/x",
+          translatedVideoUrl: files.url("/video.mp4"),
+          translatedAudioUrl: files.url("/audio.mp3")
+        })
+      )
+      const base = mkdtempSync(join(tmpdir(), "polydub-cli-names-"))
+      const out = join(base, "one", "two", "out")
+      // Where the raw names lead, from `out`: make it exist, so a write there would succeed.
+      mkdirSync(join(base, "one", "tmp", "x-ab"), { recursive: true })
+      const { code, err, out: printed } = yield* cli(["download", "voicecheap:translation:ab/cd", "--to", out], env)
+      assert.strictEqual(code, 0, err)
+      const written = filesUnder(base)
+      assert.isTrue(
+        written.every((f) => f.startsWith(join("one", "two", "out"))),
+        `files outside the folder: ${written.join(", ")}`
+      )
+      assert.strictEqual(written.length, 2)
+      for (const f of readdirSync(out)) assert.match(f, /^voicecheap-und-abcd-[0-9a-f]{8}\.(mp4|mp3)$/)
+      for (const line of printed.split("\n")) assert.strictEqual(relative(out, line).startsWith(".."), false, line)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("an existing file is kept unless --force, and a symbolic link at the name is never written through", () =>
+    Effect.gen(function* () {
+      const files = yield* MediaServer.serve(media)
+      const env = yield* vendor(() => succeeded({ translatedVideoUrl: files.url("/video.mp4") }))
+      const out = mkdtempSync(join(tmpdir(), "polydub-cli-force-"))
+      const args = ["download", "voicecheap:translation:p1", "--to", out]
+      const first = yield* cli(args, env)
+      assert.strictEqual(first.code, 0, first.err)
+      const [name] = readdirSync(out)
+      const file = join(out, name!)
+      assert.strictEqual(statSync(file).size, 150_000)
+
+      writeFileSync(file, "mine")
+      const kept = yield* cli(args, env)
+      assert.strictEqual(kept.code, 2)
+      assert.include(kept.err, "already exists; rerun with --force")
+      assert.strictEqual(readFileSync(file, "utf8"), "mine")
+      const forced = yield* cli([...args, "--force"], env)
+      assert.strictEqual(forced.code, 0, forced.err)
+      assert.strictEqual(statSync(file).size, 150_000)
+
+      const victim = join(mkdtempSync(join(tmpdir(), "polydub-cli-victim-")), "victim.txt")
+      writeFileSync(victim, "precious")
+      rmSync(file)
+      symlinkSync(victim, file)
+      assert.strictEqual((yield* cli(args, env)).code, 2)
+      assert.strictEqual((yield* cli([...args, "--force"], env)).code, 0)
+      assert.strictEqual(readFileSync(victim, "utf8"), "precious", "the link's target was written through")
+      assert.isTrue(lstatSync(file).isFile())
+      assert.strictEqual(statSync(file).size, 150_000)
+      assert.deepStrictEqual(readdirSync(out), [name])
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("silent, stalled, short and endless bodies fail with a clear error and leave no file", () =>
+    Effect.gen(function* () {
+      const files = yield* MediaServer.serve(media)
+      let path = ""
+      const env = {
+        ...(yield* vendor(() => succeeded({ translatedVideoUrl: files.url(path) }))),
+        POLYDUB_DOWNLOAD_HEADER_TIMEOUT: "300 millis",
+        POLYDUB_DOWNLOAD_IDLE_TIMEOUT: "300 millis",
+        POLYDUB_DOWNLOAD_MAX_BYTES: "100000"
+      }
+      const cases: ReadonlyArray<readonly [string, RegExp]> = [
+        ["/silent.mp4", /sent no answer within 300ms/],
+        ["/stalls.mp4", /sent nothing for 300ms after 70000 bytes/],
+        ["/short.mp4", /ended after 70000 of its 90000 bytes/],
+        ["/endless.mp4", /sent more bytes, more than the 100000 allowed/]
+      ]
+      for (const [served, expected] of cases) {
+        path = served
+        const out = mkdtempSync(join(tmpdir(), "polydub-cli-bounds-"))
+        const { code, err } = yield* within(cli(["download", "voicecheap:translation:p1", "--to", out], env))
+        assert.strictEqual(code, 3, `${served}: ${err}`)
+        assert.match(err, expected, err)
+        assert.deepStrictEqual(readdirSync(out), [], `${served} left a file`)
+      }
+    }).pipe(Effect.scoped)
+  )
+})
 
 describe("polydub CLI", () => {
   it.live("status --json against a vendor base URL prints the unified state as Schema-encoded JSON", () =>
@@ -280,6 +445,35 @@ describe("polydub CLI", () => {
       assert.include(embedded, "ran on the embedded simulator, which stops with this command; they cannot be resumed")
       assert.notInclude(embedded, "polydub watch")
     }).pipe(Effect.scoped)
+  )
+
+  it.live("vendor text cannot drive the terminal: control characters are made inert; --json stays exact", () =>
+    Effect.gen(function* () {
+      const sim = yield* HeyGenSimulator.Simulator
+      const hostile = "boom\x1b]0;pwned\x07 next\r\x1b[2KSucceeded \u009b31m\b\u202eevil"
+      const inert = (text: string) => {
+        for (const c of ["\x1b", "\x07", "\r", "\b", "\u009b", "\u202e"])
+          assert.notInclude(text, c, JSON.stringify(text))
+      }
+      const args = ["translate", "https://media.example.com/a.mp4", "--to", "es", "--wait"]
+      sim.failNext(hostile)
+      const human = yield* cli(args, envOf(sim))
+      assert.strictEqual(human.code, 1)
+      assert.include(human.out, "Failed: failed: boom")
+      inert(human.out)
+      inert(human.err)
+      sim.failNext(hostile)
+      const json = yield* cli([...args, "--json"], envOf(sim))
+      assert.strictEqual(json.code, 1)
+      assert.strictEqual(JSON.parse(json.out.split("\n").at(-1)!).state.reason.message, hostile)
+
+      // An error message quoting the vendor, printed on stderr.
+      const env = yield* vendor(() => ({ status: 400, body: { code: "BAD_THING", message: hostile } }))
+      const refused = yield* cli(["status", "voicecheap:translation:p1"], env)
+      assert.strictEqual(refused.code, 3)
+      assert.include(refused.err, "boom")
+      inert(refused.err)
+    }).pipe(Effect.scoped, Effect.provide(simulator))
   )
 
   it.live("languages and providers print their tables without any request", () =>

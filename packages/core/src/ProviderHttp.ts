@@ -23,7 +23,8 @@ import { type FileSource, mediaTypeOf, type StreamSource } from "./TranslationRe
 /** Socket error codes that mean the request never left this machine. */
 const notSentCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"])
 
-const codesOf = (cause: unknown, depth = 0): Array<string> => {
+/** The socket error codes (`ECONNREFUSED`, `ECONNRESET`…) anywhere in an error's causes. */
+export const codesOf = (cause: unknown, depth = 0): Array<string> => {
   if (depth > 5 || !Predicate.isObject(cause)) return []
   const own = Predicate.hasProperty(cause, "code") && Predicate.isString(cause.code) ? [cause.code] : []
   const nested = Predicate.hasProperty(cause, "cause") ? codesOf(cause.cause, depth + 1) : []

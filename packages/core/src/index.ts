@@ -1,6 +1,7 @@
 /**
  * @polydub/core — the provider-agnostic video translation contract.
  */
+export * as Downloads from "./Downloads.js"
 export * from "./Job.js"
 export * as JobStore from "./JobStore.js"
 export * as Jobs from "./Jobs.js"

@@ -1,10 +1,12 @@
 /**
  * VoiceCheap as a `TranslationProvider`. VoiceCheap takes one uploaded file and one target per
  * project, has no review step, no webhooks, no delete and no idempotency key, and reports progress
- * as steps and percentages. URL sources are downloaded and streamed into the upload as they arrive.
+ * as steps and percentages. URL sources are downloaded (bounded: see `sourceFetch`) and streamed into
+ * the upload as they arrive.
  */
 import {
   type Capabilities,
+  Downloads,
   InvalidRequest,
   Job,
   JobRef,
@@ -16,10 +18,11 @@ import {
   PayloadTooLarge,
   ProviderHttp,
   type ResolvedRequest,
+  type TranslationError,
   TranslationProvider
 } from "@polydub/core"
-import { Config, DateTime, Duration, Effect, FileSystem, Layer, Option } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { Config, DateTime, Duration, Effect, FileSystem, Layer, Option, Stream } from "effect"
+import { HttpClient } from "effect/http"
 import type { RateLimiter } from "effect/persistence"
 import * as Client from "./VoiceCheapClient.js"
 import * as Languages from "./VoiceCheapLanguages.js"
@@ -174,38 +177,56 @@ const defined = <A extends object>(record: A): { [K in keyof A]?: Exclude<A[K], 
     [K in keyof A]?: Exclude<A[K], undefined>
   }
 
+/** A file to upload; for a URL source, also the failure of its download midway, if it failed. */
+type SourceUpload = Client.Upload & { readonly sourceFailure?: (() => TranslationError | undefined) | undefined }
+
 /** Builds the provider over a `VoiceCheapClient`. */
-export const make = Effect.gen(function* () {
+export const makeWith = Effect.fnUntraced(function* (
+  options: { readonly sourceFetch?: Downloads.FetchOptions | undefined } = {}
+) {
   const client = yield* Client.VoiceCheapClient
   const http = yield* HttpClient.HttpClient
   const fs = yield* FileSystem.FileSystem
+  const sourceFetch = { ...options.sourceFetch, maxBytes: options.sourceFetch?.maxBytes ?? maxUploadBytes }
+
+  const sourceError = (error: Downloads.DownloadError): TranslationError =>
+    error.reason === "TooLarge"
+      ? new PayloadTooLarge({ ...context("submit"), limitBytes: sourceFetch.maxBytes, message: error.message })
+      : new InvalidRequest({ ...context("submit"), param: "source", message: `cannot download ${error.message}` })
 
   const sourceUpload = Effect.fnUntraced(function* (request: ResolvedRequest) {
     const source = request.source
-    const invalid = (message: string) => new InvalidRequest({ ...context("submit"), param: "source", message })
     switch (source._tag) {
       case "File":
         return yield* ProviderHttp.fileUpload(fs, source, context("submit"))
       case "Stream":
         return ProviderHttp.streamUpload(source)
       case "Url": {
-        // VoiceCheap takes no URL: fetch it and stream the body straight into the upload. A HEAD-less
-        // probe would cost a second download, so the size comes from the GET's Content-Length.
-        const response = yield* http
-          .execute(HttpClientRequest.get(source.url))
-          .pipe(Effect.mapError((e) => invalid(`cannot download ${source.url}: ${e.message}`)))
-        if (response.status < 200 || response.status >= 300) {
-          return yield* invalid(`downloading ${source.url} answered HTTP ${response.status}`)
-        }
-        const length = response.headers["content-length"]
-        const type = response.headers["content-type"]?.split(";")[0]?.trim()
-        const upload: Client.Upload = {
+        // VoiceCheap takes no URL: fetch it, bounded by `sourceFetch`, and stream the body straight into
+        // the upload. A HEAD-less probe would cost a second download, so the size comes from the GET's
+        // Content-Length.
+        const body = yield* Downloads.fetch(source.url, sourceFetch).pipe(
+          Effect.provideService(HttpClient.HttpClient, http),
+          Effect.mapError(sourceError)
+        )
+        // A body that fails midway (a stall, past the cap, cut short) fails the upload with it; the
+        // download's own error is kept, to be reported instead of the upload's.
+        let failure: Downloads.DownloadError | undefined
+        const upload: SourceUpload = {
           name: fileName(source.url),
-          mediaType: type && type !== "application/octet-stream" ? type : mediaTypeOf(source.url),
-          size: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-          stream: response.stream,
+          mediaType:
+            body.mediaType !== undefined && body.mediaType !== "application/octet-stream"
+              ? body.mediaType
+              : mediaTypeOf(source.url),
+          size: body.contentLength,
+          stream: Stream.tapError(body.stream, (e) =>
+            Effect.sync(() => {
+              failure = e
+            })
+          ),
           // The body is consumed by the first attempt; a retry would need a new download.
-          replayable: false
+          replayable: false,
+          sourceFailure: () => (failure === undefined ? undefined : sourceError(failure))
         }
         return upload
       }
@@ -214,7 +235,7 @@ export const make = Effect.gen(function* () {
 
   const submit = Effect.fnUntraced(function* (request: ResolvedRequest) {
     const target = request.targets[0]!
-    const upload = yield* sourceUpload(request)
+    const upload: SourceUpload = yield* sourceUpload(request)
     if (upload.size !== undefined && upload.size > maxUploadBytes) {
       return yield* new PayloadTooLarge({
         ...context("submit"),
@@ -234,7 +255,7 @@ export const make = Effect.gen(function* () {
       }),
       targetLanguage: target.vendorName
     }
-    const created = yield* client.translate(upload, fields)
+    const created = yield* client.translate(upload, fields).pipe(Effect.mapError((e) => upload.sourceFailure?.() ?? e))
     const now = yield* DateTime.now
     return [
       new Job({
@@ -259,7 +280,28 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export interface VoiceCheapLayerOptions extends Client.VoiceCheapClientOptions {}
+/** Builds the provider over a `VoiceCheapClient`, with the default `sourceFetch` bounds. */
+export const make = makeWith()
+
+export interface VoiceCheapLayerOptions extends Client.VoiceCheapClientOptions {
+  /**
+   * How a URL source is fetched before it is streamed into the upload (VoiceCheap takes files only):
+   * `headerTimeout` (default 30 s) for the answer's headers, `idleTimeout` (60 s) between bytes of
+   * the body, `maxBytes` counted on the body (default `maxUploadBytes`, VoiceCheap's 20 GB), and
+   * `refusePrivateAddresses` (default false). A failure is `InvalidRequest` on `source`, or
+   * `PayloadTooLarge` past the cap, and nothing reaches VoiceCheap.
+   *
+   * The URL is fetched by this process, not by VoiceCheap. In a server that takes URLs from its
+   * users, a URL can name the server's own network — `http://localhost:…`, an internal service, the
+   * cloud metadata address `169.254.169.254` — and the body would be uploaded to VoiceCheap, where
+   * the user can read it back (server-side request forgery). Set `refusePrivateAddresses: true`
+   * there: the host is resolved and every address it has is checked before connecting. The HTTP
+   * client resolves the name again to connect, so a DNS server that changes its answer in between
+   * (DNS rebinding) gets through unless the client checks its connections too: provide
+   * `NodeHttpClient.layerUndiciOptions({ connect: { lookup: Downloads.publicOnlyLookup } })`.
+   */
+  readonly sourceFetch?: Downloads.FetchOptions | undefined
+}
 
 /**
  * The VoiceCheap `TranslationProvider`. Needs an `HttpClient` and a `FileSystem` (for file sources),
@@ -275,7 +317,9 @@ export const layer = (
 export const layerWith = (
   options: VoiceCheapLayerOptions
 ): Layer.Layer<TranslationProvider, never, HttpClient.HttpClient | FileSystem.FileSystem | RateLimiter.RateLimiter> =>
-  Layer.effect(TranslationProvider, make).pipe(Layer.provide(Client.layer(options)))
+  Layer.effect(TranslationProvider, makeWith({ sourceFetch: options.sourceFetch })).pipe(
+    Layer.provide(Client.layer(options))
+  )
 
 /** Reads `VOICECHEAP_API_KEY` and `VOICECHEAP_BASE_URL`. */
 export const layerConfig = (

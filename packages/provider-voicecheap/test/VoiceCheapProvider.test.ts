@@ -131,10 +131,16 @@ describe("VoiceCheap provider over loopback", () => {
       const provider = yield* TranslationProvider
       const sim = yield* VoiceCheapSimulator.Simulator
       const error = yield* Effect.flip(
-        provider.submit({
-          source: Source.stream({ name: "talk.mp4", mediaType: "video/mp4", stream: Stream.make(new Uint8Array(16)) }),
-          targets: ["es", "fr"]
-        })
+        provider
+          .submit({
+            source: Source.stream({
+              name: "talk.mp4",
+              mediaType: "video/mp4",
+              stream: Stream.make(new Uint8Array(16))
+            }),
+            targets: ["es", "fr"]
+          })
+          .pipe(Submission.all)
       )
       assert.strictEqual(error._tag, "InvalidRequest")
       assert.include(error.message, "read only once")
@@ -469,6 +475,74 @@ describe("VoiceCheap provider over loopback", () => {
       assert.notInclude(everything, key)
       assert.notInclude(everything, "c0ffee_never")
     }).pipe(Effect.provide(stack({ accounts: [{ apiKey: "vc_SECRET_c0ffee_never_print_me" }] })))
+  )
+})
+
+describe("VoiceCheap URL sources are fetched within bounds", () => {
+  const sources = [
+    { path: "/silent.mp4", size: 1000, hang: true },
+    { path: "/stalls.mp4", size: 90_000, stallAfter: 70_000 },
+    { path: "/endless.mp4", size: 300_000, noLength: true },
+    { path: "/big.mp4", size: 300_000 }
+  ]
+  const bounded = { headerTimeout: "300 millis", idleTimeout: "300 millis", maxBytes: 100_000 } as const
+  /** Fails the test instead of hanging it: the bounds under test are far shorter. */
+  const within = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    Effect.timeoutOrElse(self, { duration: "5 seconds", orElse: () => Effect.die("hung: no time-out fired") })
+
+  it.live("a source server that never answers, or stops sending, fails the submission with a time-out", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const media = yield* MediaServer.serve(sources)
+      for (const path of ["/silent.mp4", "/stalls.mp4"]) {
+        const error = yield* within(
+          Effect.flip(provider.submit({ source: Source.url(media.url(path)), targets: ["es"] }).pipe(Submission.all))
+        )
+        assert.strictEqual(error._tag, "InvalidRequest", error.message)
+        if (error._tag === "InvalidRequest") assert.strictEqual(error.param, "source")
+        assert.match(error.message, /sent no answer within|sent nothing for/)
+      }
+      assert.strictEqual(sim.projects().length, 0, "nothing was created at VoiceCheap")
+    }).pipe(Effect.scoped, Effect.provide(stack({}, { sourceFetch: bounded })))
+  )
+
+  it.live("a source past the byte cap is PayloadTooLarge, counted on the body when no length is declared", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const media = yield* MediaServer.serve(sources)
+      const declared = yield* within(
+        Effect.flip(
+          provider.submit({ source: Source.url(media.url("/big.mp4")), targets: ["es"] }).pipe(Submission.all)
+        )
+      )
+      assert.strictEqual(declared._tag, "PayloadTooLarge")
+      assert.strictEqual(sim.totalRequests(), 0, "a declared length over the cap uploads nothing")
+      const endless = yield* within(
+        Effect.flip(
+          provider.submit({ source: Source.url(media.url("/endless.mp4")), targets: ["es"] }).pipe(Submission.all)
+        )
+      )
+      assert.strictEqual(endless._tag, "PayloadTooLarge", endless.message)
+      if (endless._tag === "PayloadTooLarge") assert.strictEqual(endless.limitBytes, 100_000)
+      assert.strictEqual(sim.projects().length, 0, "nothing was created at VoiceCheap")
+    }).pipe(Effect.scoped, Effect.provide(stack({}, { sourceFetch: bounded })))
+  )
+
+  it.live("refusePrivateAddresses refuses a loopback source before connecting to it", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const media = yield* MediaServer.Media
+      const error = yield* Effect.flip(
+        provider.submit({ source: yield* mediaSource, targets: ["es"] }).pipe(Submission.all)
+      )
+      assert.strictEqual(error._tag, "InvalidRequest")
+      assert.include(error.message, "127.0.0.1, a loopback, private or link-local address: refused")
+      assert.strictEqual(media.requests(), 0, "the source server was never contacted")
+      assert.strictEqual(sim.totalRequests(), 0)
+    }).pipe(Effect.provide(stack({}, { sourceFetch: { refusePrivateAddresses: true } })))
   )
 })
 

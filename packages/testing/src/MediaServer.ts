@@ -1,7 +1,9 @@
 /**
  * A loopback HTTP server that serves generated media files, as a stand-in for the public URLs
  * applications pass as sources (vendors that fetch URLs themselves, or providers that stream a URL
- * into an upload). Bytes are generated as they are sent, so a large file costs no memory.
+ * into an upload), with the faults of real servers on demand: silence, a stalled body, a body shorter
+ * than it declared, a body of unknown length. Bytes are generated as they are sent, so a large file
+ * costs no memory.
  */
 
 import { createServer } from "node:http"
@@ -14,6 +16,15 @@ export interface MediaFile {
   readonly mediaType?: string | undefined
   /** Send only this many bytes, then nothing more while the connection stays open: a stalled answer. */
   readonly stallAfter?: number | undefined
+  /** Take the request and never answer, not even the headers: a server that accepted and went silent. */
+  readonly hang?: boolean | undefined
+  /**
+   * The `Content-Length` sent, where it differs from `size`. Larger than `size` makes a short body:
+   * the connection is closed after `size` bytes.
+   */
+  readonly declaredSize?: number | undefined
+  /** Send no `Content-Length` (a chunked body), as a server streaming a body of unknown length does. */
+  readonly noLength?: boolean | undefined
 }
 
 export interface MediaServer {
@@ -47,7 +58,11 @@ export const serve = (files: ReadonlyArray<MediaFile>): Effect.Effect<MediaServe
         res.writeHead(404, { "content-type": "text/plain" }).end("not found")
         return
       }
-      res.writeHead(200, { "content-type": file.mediaType ?? "video/mp4", "content-length": String(file.size) })
+      if (file.hang === true) return
+      res.writeHead(200, {
+        "content-type": file.mediaType ?? "video/mp4",
+        ...(file.noLength === true ? {} : { "content-length": String(file.declaredSize ?? file.size) })
+      })
       if (req.method === "HEAD") return void res.end()
       let offset = 0
       const end = Math.min(file.size, file.stallAfter ?? file.size)
@@ -59,7 +74,10 @@ export const serve = (files: ReadonlyArray<MediaFile>): Effect.Effect<MediaServe
           bytes += n
           if (!ok) return void res.once("drain", pump)
         }
-        if (end === file.size) res.end()
+        if (end < file.size) return
+        // A body shorter than its declared length can only end by closing the connection.
+        if (file.declaredSize !== undefined && file.declaredSize > file.size) res.socket?.end()
+        else res.end()
       }
       pump()
     })
