@@ -76,6 +76,9 @@ describe("polydub and its job store", () => {
         })
         assert.strictEqual(sim.billableSubmissions(), 12)
         const saved = yield* Effect.flatMap(JobStore.makeFile(store), (s) => s.load)
+        console.log(
+          `store: 12 concurrent polydub translate processes on one store: ${saved.jobs.length} of 12 jobs kept, ${saved.pending.length} keys left pending`
+        )
         assert.deepStrictEqual(saved.jobs.map((j) => String(j.ref)).sort(), [...printed].sort())
         assert.deepStrictEqual(saved.pending, [])
       }).pipe(Effect.provide(simulator)),

@@ -90,6 +90,7 @@ describe("JobStore.makeFile", () => {
         assert.strictEqual(b!.code, 0, b!.stderr)
         const { pending } = yield* Effect.flatMap(JobStore.makeFile(path), (s) => s.load)
         const keys = new Set(pending.map((p) => p.idempotencyKey))
+        console.log(`store: 2 processes writing 100 pending keys each to one file: ${keys.size} of 200 kept`)
         assert.strictEqual(keys.size, 200, `kept ${keys.size} of 200 keys`)
         for (const prefix of ["a", "b"]) for (let i = 0; i < 100; i++) assert.isTrue(keys.has(`${prefix}-${i}`))
       }),
