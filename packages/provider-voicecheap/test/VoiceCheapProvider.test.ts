@@ -333,6 +333,20 @@ describe("VoiceCheap provider over loopback", () => {
     }).pipe(Effect.provide(stack({}, { retries: 2 })))
   )
 
+  it.live("one poll of Jobs.await is one status read: 1 + the client's 2 retries against a vendor answering 503", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] })
+      sim.injectFault({ kind: "http503", endpoint: "status", times: 1_000 })
+      // The next poll is an hour away: every request before the deadline belongs to the first poll,
+      // whose three attempts (backoff about 1 s, then 2 s) end well within it.
+      const error = yield* Effect.flip(Jobs.await(job!.ref, { interval: "1 hour", deadline: "5 seconds" }))
+      assert.strictEqual(error._tag, "DeadlineExceeded")
+      assert.strictEqual(sim.requests().status, 3)
+    }).pipe(Effect.provide(stack()))
+  )
+
   it.live("keeps status reads inside the budget: a burst of 40 reads under a 30-per-window limit meets no 429", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
