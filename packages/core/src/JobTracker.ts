@@ -5,7 +5,8 @@
  * `statuses` reads 100), given to the jobs most likely to have finished — the longest unchecked,
  * weighted up once a job is past its expected completion — and never to a job checked less than
  * `minInterval` ago. Webhook deliveries update a job at once and end its polling. A 429 pauses
- * everything for the advised time. Memory per job is one small record.
+ * everything for the advised time. A failed read is not retried here: the provider's client already
+ * retried it, and the job is simply read again at a later slot. Memory per job is one small record.
  *
  * Updates arrive from two sides, polls and webhooks, in any order and any number of times, so the
  * tracker keeps a job's history monotonic: a terminal state (`Succeeded`, `Failed`) is final except
@@ -21,7 +22,10 @@ import { retryAfterOf, type TranslationError } from "./TranslationError.js"
 import { type Budget, TranslationProvider, type TranslationProviderService } from "./TranslationProvider.js"
 
 export interface TrackerOptions {
-  /** Status requests allowed per window. Default: the provider's published status budget, or 60 a minute. */
+  /**
+   * Status requests allowed per window. Default: the provider's status budget (`capabilities.budget.status`,
+   * what its client enforces, so no read waits in the client's limiter), or 60 a minute.
+   */
   readonly budget?: Budget | undefined
   /** Jobs read per request. Default: the provider's bulk size, or 1. */
   readonly batch?: number | undefined

@@ -1,13 +1,18 @@
 /**
  * Following one job: `watch` is a stream of its distinct states on the provider's advised polling
  * schedule, ending at a resting state; `await` waits for that resting state within a deadline.
- * Reads are retried on retryable errors only (honouring `Retry-After`); anything else surfaces.
- * For many jobs at once under a shared budget, use `JobTracker`.
+ *
+ * A poll is one read, and the provider's client is the one place that retries a read (its own
+ * `retries`, with backoff and `Retry-After`). The watch adds no retry around it: stacked on the
+ * client's, a retry here turned one poll into up to 18 requests. A poll that still fails with a
+ * retryable error is simply polled again at the next tick of the schedule, or after the vendor's
+ * `Retry-After` if that is later; `retries` failed polls in a row surface the last error, and a
+ * non-retryable error surfaces at once. For many jobs at once under a shared budget, use `JobTracker`.
  */
 import { Duration, Effect, Option, Ref, Schema, Stream } from "effect"
 import { formatRef, isResting, type Job, type JobRef, JobState, sameState } from "./Job.js"
-import { withRetry } from "./Policy.js"
-import type { TranslationError } from "./TranslationError.js"
+import { shouldRetry } from "./Policy.js"
+import { retryAfterOf, type TranslationError } from "./TranslationError.js"
 import { TranslationProvider, type TranslationProviderService } from "./TranslationProvider.js"
 
 /** The job did not reach the awaited state in time. The job itself is untouched and still running. */
@@ -23,7 +28,12 @@ export interface WatchOptions {
   readonly interval?: Duration.Input | undefined
   /** When to stop; by default at any resting state (`AwaitingReview`, `Succeeded`, `Failed`, `Removed`). */
   readonly until?: ((state: JobState) => boolean) | undefined
-  /** Retries of each read on retryable errors. Default 5. */
+  /**
+   * Failed polls in a row tolerated before the error surfaces. Each poll is one read, which the
+   * provider's client already retries (its own `retries` option); a poll that still fails with a
+   * retryable error is polled again at the next tick (or after `Retry-After`, if later). Non-retryable
+   * errors surface at once; 0 surfaces every failure. Default 5.
+   */
   readonly retries?: number | undefined
 }
 
@@ -39,6 +49,15 @@ export const advisedDelay = (provider: TranslationProviderService, attempt: numb
   return Duration.millis(Math.min(Duration.toMillis(max), millis))
 }
 
+interface Polls {
+  /** Polls made so far. */
+  readonly attempt: number
+  /** Of those, the last ones that failed, in a row. */
+  readonly failed: number
+  /** The vendor's `Retry-After` from the last failed poll, if it gave one. */
+  readonly retryAfter: Duration.Duration | undefined
+}
+
 /** The states of one job as they change, ending with the first resting state (included). */
 export const watchWith = (
   provider: TranslationProviderService,
@@ -47,17 +66,29 @@ export const watchWith = (
 ): Stream.Stream<Job, TranslationError> => {
   const until = options.until ?? isResting
   const interval = options.interval === undefined ? undefined : Duration.fromInputUnsafe(options.interval)
-  const read = provider
-    .get(ref)
-    .pipe(withRetry({ idempotent: true, times: options.retries ?? 5, cap: provider.capabilities.polling.max }))
-  return Stream.unfold({ attempt: 0, done: false }, (s) => {
-    if (s.done) return Effect.undefined
-    const wait = s.attempt === 0 ? Effect.void : Effect.sleep(interval ?? advisedDelay(provider, s.attempt))
-    return wait.pipe(
-      Effect.andThen(read),
-      Effect.map((job) => [job, { attempt: s.attempt + 1, done: until(job.state) }] as const)
+  const tolerated = Math.max(0, Math.floor(options.retries ?? 5))
+  const delayBefore = (s: Polls): Duration.Duration => {
+    const scheduled = interval ?? advisedDelay(provider, s.attempt)
+    return s.retryAfter === undefined ? scheduled : Duration.max(scheduled, s.retryAfter)
+  }
+  const poll = (s: Polls) =>
+    (s.attempt === 0 ? Effect.void : Effect.sleep(delayBefore(s))).pipe(
+      Effect.andThen(Effect.result(provider.get(ref))),
+      Effect.flatMap((read): Effect.Effect<readonly [ReadonlyArray<Job>, Option.Option<Polls>], TranslationError> => {
+        const attempt = s.attempt + 1
+        if (read._tag === "Success") {
+          const job = read.success
+          const next = until(job.state) ? Option.none() : Option.some({ attempt, failed: 0, retryAfter: undefined })
+          return Effect.succeed([[job], next] as const)
+        }
+        // The client has spent its retries on this read; the watch only decides whether to poll again.
+        const error = read.failure
+        if (s.failed >= tolerated || !shouldRetry(error, { idempotent: true })) return Effect.fail(error)
+        return Effect.succeed([[], Option.some({ attempt, failed: s.failed + 1, retryAfter: retryAfterOf(error) })])
+      })
     )
-  }).pipe(Stream.changesWith((a, b) => sameState(a.state, b.state)))
+  const first: Polls = { attempt: 0, failed: 0, retryAfter: undefined }
+  return Stream.paginate(first, poll).pipe(Stream.changesWith((a, b) => sameState(a.state, b.state)))
 }
 
 /** Like `watchWith`, on the `TranslationProvider` in context. */

@@ -61,6 +61,21 @@ export const transportError = (
 }
 
 /**
+ * The budget a client that spreads `budget` with `reserve` (see `budgetSlots`) really allows:
+ * `limit - reserve` requests per `window`, at least one. A provider publishes this one in
+ * `capabilities.budget`, not the vendor's figure, so a caller that paces itself by it (a
+ * `JobTracker`) sends one request per limiter slot and never waits inside the limiter: paced by
+ * the vendor's figure it would run ahead of the slots and queue there.
+ */
+export const enforcedBudget = (
+  budget: { readonly limit: number; readonly window: Duration.Input },
+  reserve: number
+): { readonly limit: number; readonly window: Duration.Duration } => ({
+  limit: Math.max(1, budget.limit - reserve),
+  window: Duration.fromInputUnsafe(budget.window)
+})
+
+/**
  * A request budget as the rate limiter's evenly spread slots: `limit` requests per `window`, with
  * `reserve` of them kept back because the vendor counts arrivals and the network does not keep
  * requests evenly apart. Spread one per slot, no sliding window of the vendor's length ever holds
@@ -76,7 +91,7 @@ export const budgetSlots = (
   reserve: number
 ): { readonly limit: number; readonly window: Duration.Duration } => {
   const windowMs = Duration.toMillis(Duration.fromInputUnsafe(budget.window))
-  const spread = Math.max(1, budget.limit - reserve)
+  const spread = enforcedBudget(budget, reserve).limit
   const perMs = Math.floor((spread + 1) / (windowMs + 1))
   return perMs > 1
     ? { limit: perMs, window: Duration.millis(1) }

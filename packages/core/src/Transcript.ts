@@ -3,6 +3,12 @@
  * proofreads) or WebVTT; both read into the same cues and print canonically, so reading what was printed
  * gives back the same transcript. Malformed input fails with the line number and what was expected there,
  * never with a half-read transcript.
+ *
+ * Reading is linear in the input, whatever it holds: these files come from users, and a parser that
+ * backtracks on a long run of spaces blocks the event loop of the service reading them. So lines are
+ * scanned with `indexOf`, `trim` and loops; the regular expressions left either match fixed strings or
+ * are anchored at the start of one token (a clock, a cue number, a voice tag), so none is retried from
+ * every position of a long run. The parsing-time tests in `test/Transcript.test.ts` hold this.
  */
 import { Effect, Option, Schema } from "effect"
 
@@ -91,11 +97,25 @@ const millis = (format: Format, clock: string): number | undefined => {
   return min < 60 && s < 60 ? ((h * 60 + min) * 60 + s) * 1000 + ms : undefined
 }
 
-// Anything after the end time (WebVTT cue settings, SRT coordinates) is ignored: it has no place in a Cue.
+const isSpaceOrTab = (c: string | undefined): boolean => c === " " || c === "\t"
+
+// `start [ \t]* --> [ \t]* end`, then anything after a space or tab (WebVTT cue settings, SRT coordinates)
+// is ignored: it has no place in a Cue. Scanned, not matched with one regular expression over the line:
+// such a pattern retries its end part at every "-->" of a long line and goes quadratic. A clock holds no
+// "-", so the first "-->" is the only one a valid timing can have; `millis` refuses any token holding
+// whitespace.
 const timing = (format: Format, line: string | undefined) => {
-  const m = /^(\S+?)[ \t]*-->[ \t]*(\S+)(?:[ \t].*)?$/.exec(line?.trim() ?? "")
-  const start = m === null ? undefined : millis(format, m[1] ?? "")
-  const end = m === null ? undefined : millis(format, m[2] ?? "")
+  const text = line?.trim() ?? ""
+  const arrow = text.indexOf("-->")
+  if (arrow === -1) return undefined
+  let startEnds = arrow
+  while (startEnds > 0 && isSpaceOrTab(text[startEnds - 1])) startEnds--
+  let endStarts = arrow + 3
+  while (isSpaceOrTab(text[endStarts])) endStarts++
+  let endEnds = endStarts
+  while (endEnds < text.length && !isSpaceOrTab(text[endEnds])) endEnds++
+  const start = millis(format, text.slice(0, startEnds))
+  const end = millis(format, text.slice(endStarts, endEnds))
   return start === undefined || end === undefined ? undefined : { start, end }
 }
 
@@ -131,6 +151,10 @@ export const printSrt = (transcript: Transcript): string =>
     .join("")
 
 const voice = /^<v(?:\.[^\s.>]+)*[ \t]+([^\s>](?:[^>\n]*[^\s>])?)>/
+// A closing `</v>` at the end of the text, and the whitespace before it, trimmed without a regular
+// expression: `/\s*<\/v>$/` retries from every space of a run and takes quadratic time on a long one.
+const withoutClosingVoice = (text: string): string => (text.endsWith("</v>") ? text.slice(0, -4).trimEnd() : text)
+
 const unescapeMarkup = (s: string): string =>
   s.replace(/&(amp|lt|gt);/g, (_, name: string) => (name === "amp" ? "&" : name === "lt" ? "<" : ">"))
 
@@ -162,7 +186,7 @@ export const parseVtt = Effect.fnUntraced(function* (text: string): Effect.fn.Re
     const raw = lines.slice(t + 1).join("\n")
     const v = voice.exec(raw)
     // After a voice tag the text may start on the next line, and may close the span with `</v>`.
-    const body = v === null ? raw : raw.slice(v[0].length).replace(/^\s+|\s*<\/v>$/g, "")
+    const body = v === null ? raw : withoutClosingVoice(raw.slice(v[0].length).trimStart())
     if (body === "") return yield* fail(at + t + 1, "the cue's text")
     const cue = { index: cues.length + 1, start: time.start, end: time.end, text: unescapeMarkup(body) }
     cues.push(new Cue(v?.[1] === undefined ? cue : { ...cue, speaker: unescapeMarkup(v[1]) }))

@@ -60,7 +60,11 @@ export interface Capabilities {
   readonly targetsPerRequest: number
   /** How many jobs one bulk status request can read, where the vendor has one. */
   readonly bulkStatus?: number | undefined
-  /** Published (or configured) budgets: status reads, submissions, jobs running at once. */
+  /**
+   * Budgets: status reads, submissions, jobs running at once. Where the provider's client enforces a
+   * budget, this is the budget it really enforces (the vendor's published or the configured figure,
+   * less any requests it holds in reserve), so a caller pacing itself by it never queues in the client.
+   */
   readonly budget: {
     readonly status?: Budget | undefined
     readonly submit?: Budget | undefined

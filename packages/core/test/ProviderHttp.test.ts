@@ -73,6 +73,29 @@ describe("ProviderHttp.budgetSlots", () => {
   )
 })
 
+describe("ProviderHttp.enforcedBudget", () => {
+  it("paces a caller exactly at the limiter's slots: one request per slot, never more", () => {
+    const budgets: Array<[limit: number, window: Duration.Input, reserve: number]> = [
+      [30, Duration.minutes(1), 2],
+      [10, Duration.minutes(1), 2],
+      [120, Duration.minutes(1), 1],
+      [7, Duration.seconds(1), 1],
+      [2, Duration.minutes(1), 2],
+      [10_000, Duration.seconds(1), 1]
+    ]
+    for (const [limit, window, reserve] of budgets) {
+      const enforced = ProviderHttp.enforcedBudget({ limit, window }, reserve)
+      const slots = ProviderHttp.budgetSlots({ limit, window }, reserve)
+      // A JobTracker's spacing for a budget.
+      const spacing = Math.ceil(Duration.toMillis(enforced.window) / enforced.limit)
+      const slotMs = Duration.toMillis(slots.window)
+      if (slots.limit === 1) assert.strictEqual(spacing, slotMs, `${limit} per ${Duration.format(enforced.window)}`)
+      else assert.isAtMost(slotMs / spacing, slots.limit, `${limit} per ${Duration.format(enforced.window)}`)
+    }
+    assert.strictEqual(ProviderHttp.enforcedBudget({ limit: 30, window: Duration.minutes(1) }, 2).limit, 28)
+  })
+})
+
 describe("ProviderHttp.presignedExpiry", () => {
   it("reads S3 and CloudFront expiries and nothing from a plain URL", () => {
     const s3 = ProviderHttp.presignedExpiry(

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Transcript from "@polydub/core/Transcript"
-import { Effect, Option } from "effect"
+import { Effect, Option, Result } from "effect"
 import * as fc from "fast-check"
 
 const { Cue } = Transcript
@@ -127,6 +127,52 @@ describe("Transcript parsing", () => {
       )
     })
   )
+
+  it("reads a timing line as the former single pattern did, settings and stray whitespace included (5,000 cases)", () => {
+    // The regular expression the scan replaced, as the reference: on short lines it is fast.
+    const former = /^(\S+?)[ \t]*-->[ \t]*(\S+)(?:[ \t].*)?$/
+    const clock = (s: string) => {
+      const m = /^(\d{1,5}):(\d{2}):(\d{2})[,.](\d{3})$/.exec(s)
+      if (m === null || Number(m[2]) >= 60 || Number(m[3]) >= 60) return undefined
+      return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4])
+    }
+    const piece = fc.constantFrom(..."01:,.->x \t\u000b\u00a0", "-->", "00:00:01,000", "00:00:02.500", "X1:40")
+    const pieces = (maxLength: number) => fc.array(piece, { maxLength }).map((p) => p.join(""))
+    const blank = fc.array(fc.constantFrom(" ", "\t", "\u000b", "\u00a0"), { maxLength: 3 }).map((b) => b.join(""))
+    const clockLike = fc.oneof(
+      fc.constantFrom("00:00:01,000", "00:00:02.500", "0:00:01.000", "00:00:61,000", "01:02:03,004", "00:01.000"),
+      pieces(4)
+    )
+    const timingLike = fc
+      .tuple(
+        blank,
+        clockLike,
+        blank,
+        fc.constantFrom("-->", "->", "-->-->", "--> -->"),
+        blank,
+        clockLike,
+        blank,
+        fc.constantFrom("", "X1:40", "x-->y", "align:start")
+      )
+      .map((parts) => parts.join(""))
+    fc.assert(
+      fc.property(fc.oneof(timingLike, pieces(12)), (line) => {
+        const m = former.exec(line.trim())
+        const start = m === null ? undefined : clock(m[1]!)
+        const end = m === null ? undefined : clock(m[2]!)
+        const read = Effect.runSync(Effect.result(Transcript.parseSrt(`1\n${line}\nhola\n`)))
+        if (start === undefined || end === undefined) {
+          assert.include(Result.getOrThrow(Result.flip(read)).expected, "a timing line", JSON.stringify(line))
+        } else if (end < start) {
+          assert.include(Result.getOrThrow(Result.flip(read)).expected, "an end time", JSON.stringify(line))
+        } else {
+          const cue = Result.getOrThrow(read).cues[0]!
+          assert.deepStrictEqual([cue.start, cue.end], [start, end], JSON.stringify(line))
+        }
+      }),
+      { numRuns: 5000 }
+    )
+  })
 
   it("detects the format from the content and from the file name", () => {
     assert.strictEqual(run(Transcript.parse(messyVtt)).cues.length, 3)
@@ -319,4 +365,96 @@ describe("Transcript round trips", () => {
       { numRuns: 5000 }
     )
   })
+})
+
+describe("Transcript parsing time", () => {
+  const timeOf = (text: string, format: Transcript.Format): number => {
+    const started = performance.now()
+    Effect.runSync(Effect.result(Transcript.parse(text, format)))
+    return performance.now() - started
+  }
+  // How many times longer reading `large` takes than reading `small`: the fastest run of each, the two
+  // read in turn so that a busy machine slows both alike, over at least 10 turns and 50 ms of `large`.
+  // A run of `large` past 250 ms settles it at once, so a quadratic parser is not timed for minutes.
+  const slowdown = (small: string, large: string, format: Transcript.Format) => {
+    let fastSmall = Number.POSITIVE_INFINITY
+    let fastLarge = Number.POSITIVE_INFINITY
+    let spent = 0
+    for (let turn = 1; turn <= 500; turn++) {
+      fastSmall = Math.min(fastSmall, timeOf(small, format))
+      const took = timeOf(large, format)
+      fastLarge = Math.min(fastLarge, took)
+      spent += took
+      if (took > 250 || (turn >= 10 && spent >= 50)) break
+    }
+    return { small: fastSmall, large: fastLarge, ratio: fastLarge / Math.max(fastSmall, 0.001) }
+  }
+  const spaces = (n: number) => " ".repeat(n)
+  const blanks = (n: number) => " \t\u00a0\u2003".repeat(n / 4)
+  // Each file holds about `n` characters of hostile text on one line; `check` says what reading it gives.
+  const shapes: Array<{
+    name: string
+    format: Transcript.Format
+    file: (n: number) => string
+    check: (result: Result.Result<Transcript.Transcript, Transcript.TranscriptParseError>, n: number) => void
+  }> = [
+    {
+      name: "WebVTT: a voice tag, then a long run of spaces inside the text",
+      format: "vtt",
+      file: (n) => `WEBVTT\n\n00:01.000 --> 00:02.000\n<v Ana>a${spaces(n)}b\n`,
+      check: (result, n) => {
+        const cue = Result.getOrThrow(result).cues[0]!
+        assert.strictEqual(cue.speaker, "Ana")
+        assert.strictEqual(cue.text, `a${spaces(n)}b`)
+      }
+    },
+    {
+      name: "WebVTT: a voice tag, whitespace around the text and before </v>",
+      format: "vtt",
+      file: (n) => `WEBVTT\n\n00:01.000 --> 00:02.000\n<v Ana>${blanks(n / 2)}hola${blanks(n / 2)}</v>\n`,
+      check: (result) => assert.strictEqual(Result.getOrThrow(result).cues[0]!.text, "hola")
+    },
+    {
+      name: "WebVTT: an unclosed voice tag of many words",
+      format: "vtt",
+      file: (n) => `WEBVTT\n\n00:01.000 --> 00:02.000\n<v${" a".repeat(n / 2)}\n`,
+      check: (result) => assert.isUndefined(Result.getOrThrow(result).cues[0]!.speaker)
+    },
+    {
+      name: 'WebVTT: a timing line of repeated "-->" and a stray vertical tab',
+      format: "vtt",
+      file: (n) => `WEBVTT\n\n00:01.000${"-->0".repeat(n / 4)}\u000b x\nhola\n`,
+      check: (result) => assert.strictEqual(Result.getOrThrow(Result.flip(result)).line, 3)
+    },
+    {
+      name: "SRT: long runs of whitespace in the index, timing and text lines",
+      format: "srt",
+      file: (n) =>
+        `${blanks(n / 4)}1${blanks(n / 4)}\n00:00:01,000${spaces(n / 8)}-->${"\t ".repeat(n / 16)}00:00:02,000${spaces(n / 8)}X1:40\n` +
+        `a${blanks(n / 4)}b\n`,
+      check: (result, n) => {
+        const cue = Result.getOrThrow(result).cues[0]!
+        assert.deepStrictEqual([cue.index, cue.start, cue.end, cue.text], [1, 1000, 2000, `a${blanks(n / 4)}b`])
+      }
+    },
+    {
+      name: 'SRT: a timing line of repeated "-->" and a stray vertical tab',
+      format: "srt",
+      file: (n) => `1\n0${"-->0".repeat(n / 4)}\u000b x\nhola\n`,
+      check: (result) => assert.strictEqual(Result.getOrThrow(Result.flip(result)).line, 2)
+    }
+  ]
+
+  // Reading 8× the input must take about 8× the time; a parser that backtracks over the run takes ~64×.
+  // The small pair comes first so that a quadratic parser fails in seconds rather than minutes. Sizes stop
+  // at 200 KB: past a few MB, memory effects on a busy machine bend the curve of any parser.
+  for (const { check, file, format, name } of shapes) {
+    it(`${name}: linear from 8 KB to 64 KB and from 25 KB to 200 KB`, () => {
+      for (const n of [8_000, 25_000]) {
+        const { large, ratio, small } = slowdown(file(n), file(8 * n), format)
+        assert.isBelow(ratio, 30, `${n} chars: ${small.toFixed(2)} ms, ${8 * n} chars: ${large.toFixed(2)} ms`)
+        check(Effect.runSync(Effect.result(Transcript.parse(file(8 * n), format))), 8 * n)
+      }
+    })
+  }
 })

@@ -6,6 +6,9 @@
  * (400) delivery is refused and changes nothing; a repeated delivery is acknowledged once; an
  * unknown event type is acknowledged, logged and ignored. HeyGen probes a new endpoint with an
  * OPTIONS request and a 1-second timeout: the route answers it at once.
+ *
+ * An empty or short secret is refused when the handler or route is built: Node's HMAC accepts a
+ * zero-length key, so a route given `process.env.SECRET ?? ""` would accept anything signed with "".
  */
 
 import { createHmac, createSecretKey, hash, type KeyObject, timingSafeEqual } from "node:crypto"
@@ -21,7 +24,10 @@ import {
 import * as Wire from "./HeyGenWire.js"
 
 export interface WebhookOptions {
-  /** The endpoint secret (`whsec_…`), as HeyGen gave it on registration. */
+  /**
+   * The endpoint secret (`whsec_…`), as HeyGen gave it on registration: at least
+   * `minSecretLength` characters once trimmed, or the handler and route refuse to be built.
+   */
   readonly secret: Redacted.Redacted<string>
   /** Default `Signature`. */
   readonly signatureHeader?: string | undefined
@@ -43,21 +49,49 @@ export interface Update {
   readonly outputLanguage?: string | undefined
 }
 
-// Each secret's key, imported once rather than from its string on every delivery.
-const keys = new WeakMap<Redacted.Redacted<string>, KeyObject>()
-const keyOf = (secret: Redacted.Redacted<string>): KeyObject => {
+/**
+ * The shortest secret accepted, counted after trimming. HeyGen's endpoint secrets are `whsec_`
+ * and 32 random hex digits; anything this short is a placeholder or a mistake, not a key.
+ */
+export const minSecretLength = 16
+
+/** The route or handler was given a secret it cannot verify deliveries with. The secret is never in the message. */
+export class WebhookConfigError extends Schema.TaggedError<WebhookConfigError>()("WebhookConfigError", {
+  message: Schema.String
+}) {}
+
+// Why `secret` cannot sign anything, or `undefined` when it can.
+const secretProblem = (secret: Redacted.Redacted<string>): string | undefined => {
+  const length = Redacted.value(secret).trim().length
+  if (length === 0) return "the HeyGen webhook secret is empty (is the variable holding it unset?)"
+  if (length < minSecretLength) {
+    return `the HeyGen webhook secret is shorter than ${minSecretLength} characters; use the secret HeyGen gave on registration`
+  }
+  return undefined
+}
+
+// Each secret's key, imported once rather than from its string on every delivery; `null` for a
+// secret too short to be a key, so no delivery verifies under it.
+const keys = new WeakMap<Redacted.Redacted<string>, KeyObject | null>()
+const keyOf = (secret: Redacted.Redacted<string>): KeyObject | null => {
   let key = keys.get(secret)
   if (key === undefined) {
-    key = createSecretKey(Buffer.from(Redacted.value(secret), "utf8"))
+    key = secretProblem(secret) === undefined ? createSecretKey(Buffer.from(Redacted.value(secret), "utf8")) : null
     keys.set(secret, key)
   }
   return key
 }
 
-/** Whether `signature` is the hex HMAC-SHA256 of `body` under `secret`, compared in constant time. */
+/**
+ * Whether `signature` is the hex HMAC-SHA256 of `body` under `secret`, compared in constant time.
+ * Always `false` under an empty or short secret (see `minSecretLength`), including a secret that an
+ * options getter swaps in after the route was built.
+ */
 export const verify = (secret: Redacted.Redacted<string>, body: Uint8Array, signature: string | undefined): boolean => {
   if (signature === undefined || !/^[0-9a-fA-F]{64}$/.test(signature.trim())) return false
-  const expected = createHmac("sha256", keyOf(secret)).update(body).digest()
+  const key = keyOf(secret)
+  if (key === null) return false
+  const expected = createHmac("sha256", key).update(body).digest()
   const given = Buffer.from(signature.trim(), "hex")
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
@@ -135,7 +169,8 @@ const parseJson = (bytes: Uint8Array): Option.Option<unknown> => {
   }
 }
 
-type Outcome = { readonly status: number; readonly message: string }
+/** The status and message a delivery is answered with. */
+export type Outcome = { readonly status: number; readonly message: string }
 
 // The outcomes are few and fixed, so each is one shared value and the route answers each with one
 // prebuilt response.
@@ -158,11 +193,25 @@ const responses = new Map(
 const tooLargeError = (error: HttpServerError.HttpServerError): boolean =>
   error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
 
+/** Answers one delivery with the outcome HeyGen should see. */
+export type Handler<E, R> = (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<Outcome, E, R>
+
 /**
- * Handles one delivery: size, signature, JSON, de-duplication, decoding. Calls `onUpdate` for each
- * accepted update; answers with the status HeyGen should see.
+ * Builds the handler of one delivery: size, signature, JSON, de-duplication, decoding. Calls
+ * `onUpdate` for each accepted update; answers with the status HeyGen should see. Fails with
+ * `WebhookConfigError` when the secret is empty or shorter than `minSecretLength`.
  */
-export const makeHandler = <E, R>(options: WebhookOptions, onUpdate: (update: Update) => Effect.Effect<void, E, R>) => {
+export const makeHandler = <E, R>(
+  options: WebhookOptions,
+  onUpdate: (update: Update) => Effect.Effect<void, E, R>
+): Effect.Effect<Handler<E, R>, WebhookConfigError> => {
+  const problem = secretProblem(options.secret)
+  return problem === undefined
+    ? Effect.succeed(handlerOf(options, onUpdate))
+    : Effect.fail(new WebhookConfigError({ message: problem }))
+}
+
+const handlerOf = <E, R>(options: WebhookOptions, onUpdate: (update: Update) => Effect.Effect<void, E, R>) => {
   const header = (options.signatureHeader ?? "Signature").toLowerCase()
   const max = options.maxBodyBytes ?? 1024 * 1024
   const maxBodySize = ByteSize.bytes(max)
@@ -207,7 +256,7 @@ export const makeHandler = <E, R>(options: WebhookOptions, onUpdate: (update: Up
     })
   }
 
-  return (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Outcome, E, R> => {
+  const handle: Handler<E, R> = (request) => {
     // Read once: on Node each read of `headers` builds a new object.
     const headers = request.headers
     const declared = Number(headers["content-length"])
@@ -222,18 +271,24 @@ export const makeHandler = <E, R>(options: WebhookOptions, onUpdate: (update: Up
       }
     )
   }
+  return handle
 }
 
 /**
  * The route: `POST` deliveries and the `OPTIONS` probe at `options.path`. Mount it in the
  * application's `HttpRouter`; `onUpdate` receives each accepted update (feed it to a `JobTracker`,
- * a queue, a database).
+ * a queue, a database). The layer fails with `WebhookConfigError` when the secret is empty or
+ * shorter than `minSecretLength`, so a misconfigured application stops at startup rather than
+ * serving a route that anyone can sign for.
  */
 export const route = <E, R>(options: WebhookOptions, onUpdate: (update: Update) => Effect.Effect<void, E, R>) => {
   const path = options.path ?? "/webhooks/heygen"
-  const handle = makeHandler(options, onUpdate)
-  return Layer.mergeAll(
-    HttpRouter.add("OPTIONS", path, HttpServerResponse.empty({ status: 200 })),
-    HttpRouter.add("POST", path, (request) => Effect.map(handle(request), (outcome) => responses.get(outcome)!))
+  return Layer.unwrap(
+    Effect.map(makeHandler(options, onUpdate), (handle) =>
+      Layer.mergeAll(
+        HttpRouter.add("OPTIONS", path, HttpServerResponse.empty({ status: 200 })),
+        HttpRouter.add("POST", path, (request) => Effect.map(handle(request), (outcome) => responses.get(outcome)!))
+      )
+    )
   )
 }

@@ -109,9 +109,11 @@ describe("fuzz: HeyGen", () => {
 
   it.effect("the webhook handler answers any delivery with 200, 400, 401 or 413, and accepts only signed events", () =>
     Effect.gen(function* () {
-      const secret = Redacted.make("whsec_fuzz")
+      const secret = Redacted.make("whsec_fuzz_secret")
       let updates = 0
-      const handle = HeyGenWebhooks.makeHandler({ secret, maxBodyBytes: 2048 }, () => Effect.sync(() => void updates++))
+      const handle = yield* HeyGenWebhooks.makeHandler({ secret, maxBodyBytes: 2048 }, () =>
+        Effect.sync(() => void updates++)
+      )
       const deliveries = fc.record({
         body: fc.oneof(
           fc.string({ maxLength: 3000 }),

@@ -242,6 +242,22 @@ describe("HeyGen provider over loopback", () => {
     }).pipe(Effect.provide(stack()))
   )
 
+  it.live("one poll of Jobs.await is one read: 1 + the client's 2 retries against a vendor answering 502", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const [job] = yield* provider
+        .submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+        .pipe(Submission.all)
+      const before = sim.requests()
+      sim.injectFault({ kind: "http502", method: "GET", times: 1_000 })
+      // The next poll is an hour away: every request before the deadline belongs to the first poll.
+      const error = yield* Effect.flip(Jobs.await(job!.ref, { interval: "1 hour", deadline: "2 seconds" }))
+      assert.strictEqual(error._tag, "DeadlineExceeded")
+      assert.strictEqual(sim.requests() - before, 3)
+    }).pipe(Effect.provide(stack({}, { retryBase: Duration.millis(20) })))
+  )
+
   it.live("refusals are typed: concurrency limit, credits, strict validation, wrong key", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
@@ -453,7 +469,9 @@ describe("HeyGen idempotency in flight", () => {
         const error = yield* Effect.flip(
           Effect.gen(function* () {
             const provider = yield* TranslationProvider
-            return yield* provider.submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+            return yield* provider
+              .submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+              .pipe(Submission.all)
           }).pipe(
             Effect.provide(
               HeyGen.layer({

@@ -59,7 +59,7 @@ describe("HeyGen webhooks: verification and decoding", () => {
         good.replace(/.$/, (c) => (c === "0" ? "1" : "0"))
       )
     )
-    assert.isFalse(HeyGenWebhooks.verify(Redacted.make("whsec_other"), body, good))
+    assert.isFalse(HeyGenWebhooks.verify(Redacted.make("whsec_other_secret"), body, good))
     assert.isFalse(HeyGenWebhooks.verify(secret, body, undefined))
     assert.isFalse(HeyGenWebhooks.verify(secret, body, "not-hex"))
   })
@@ -164,7 +164,7 @@ describe("HeyGen webhook route over loopback", () => {
 })
 
 describe("HeyGen webhook handler", () => {
-  const deliver = (handle: ReturnType<typeof HeyGenWebhooks.makeHandler<never, never>>, body: string) =>
+  const deliver = (handle: HeyGenWebhooks.Handler<never, never>, body: string) =>
     handle(
       HttpServerRequest.fromWeb(
         new Request("http://127.0.0.1/webhooks/heygen", {
@@ -185,7 +185,7 @@ describe("HeyGen webhook handler", () => {
     () =>
       Effect.gen(function* () {
         const applied: Array<string> = []
-        const handle = HeyGenWebhooks.makeHandler({ secret, rememberDeliveries: 2 }, (u) =>
+        const handle = yield* HeyGenWebhooks.makeHandler({ secret, rememberDeliveries: 2 }, (u) =>
           Effect.sync(() => void applied.push(u.ref.id))
         )
         for (const id of ["a", "b", "c", "c", "b", "a"]) yield* deliver(handle, event(id))
@@ -197,7 +197,7 @@ describe("HeyGen webhook handler", () => {
     Effect.gen(function* () {
       const lines: Array<string> = []
       let updates = 0
-      const handle = HeyGenWebhooks.makeHandler({ secret }, () => Effect.sync(() => void updates++))
+      const handle = yield* HeyGenWebhooks.makeHandler({ secret }, () => Effect.sync(() => void updates++))
       const body = JSON.stringify({ event_type: "avatar_video.success", event_data: { video_id: "v1" } })
       const outcome = yield* deliver(handle, body).pipe(
         Effect.provide(Logger.layer([Logger.make((options) => void lines.push(String(options.message)))]))
@@ -208,6 +208,69 @@ describe("HeyGen webhook handler", () => {
         lines.some((line) => line.includes('ignoring event type "avatar_video.success"')),
         lines.join("\n")
       )
+    })
+  )
+})
+
+describe("HeyGen webhook secret", () => {
+  const body = JSON.stringify({
+    event_type: "video_translate.success",
+    event_data: { video_translate_id: "forged", url: "https://evil.example/v.mp4" }
+  })
+  const signedWith = (key: string) =>
+    HttpServerRequest.fromWeb(
+      new Request("http://127.0.0.1/webhooks/heygen", {
+        method: "POST",
+        headers: { Signature: HeyGenWebhooks.sign(Redacted.make(key), body) },
+        body
+      })
+    )
+
+  it.effect("an empty, blank or short secret builds neither a handler nor a route, and is never printed", () =>
+    Effect.gen(function* () {
+      for (const key of ["", "   ", "whsec_short", "  whsec_k7x9m2  "]) {
+        const handler = yield* Effect.flip(
+          HeyGenWebhooks.makeHandler({ secret: Redacted.make(key) }, () => Effect.void)
+        )
+        assert.strictEqual(handler._tag, "WebhookConfigError", JSON.stringify(key))
+        if (key.trim() !== "") assert.notInclude(handler.message, key.trim())
+        const route = yield* Effect.flip(
+          HttpRouter.toHttpEffect(HeyGenWebhooks.route({ secret: Redacted.make(key) }, () => Effect.void))
+        ).pipe(Effect.scoped)
+        assert.strictEqual(route._tag, "WebhookConfigError", JSON.stringify(key))
+      }
+      const empty = yield* Effect.flip(HeyGenWebhooks.makeHandler({ secret: Redacted.make("") }, () => Effect.void))
+      assert.include(empty.message, "empty")
+      // Sixteen characters once trimmed is the least accepted.
+      yield* HeyGenWebhooks.makeHandler({ secret: Redacted.make(" whsec_0123456789 ") }, () => Effect.void)
+    })
+  )
+
+  it.effect("a delivery signed with an empty key is never accepted, even when a getter empties the secret later", () =>
+    Effect.gen(function* () {
+      assert.isFalse(
+        HeyGenWebhooks.verify(
+          Redacted.make(""),
+          new TextEncoder().encode(body),
+          HeyGenWebhooks.sign(Redacted.make(""), body)
+        )
+      )
+      let current = secret
+      let updates = 0
+      const handle = yield* HeyGenWebhooks.makeHandler(
+        {
+          get secret() {
+            return current
+          }
+        } as HeyGenWebhooks.WebhookOptions,
+        () => Effect.sync(() => void updates++)
+      )
+      assert.strictEqual((yield* handle(signedWith(""))).status, 401)
+      current = Redacted.make("")
+      assert.strictEqual((yield* handle(signedWith(""))).status, 401)
+      current = Redacted.make("short")
+      assert.strictEqual((yield* handle(signedWith("short"))).status, 401)
+      assert.strictEqual(updates, 0)
     })
   )
 })
@@ -231,7 +294,8 @@ describe("HeyGen registered webhook endpoints and batches over loopback", () => 
       const client = yield* HeyGenClient.HeyGenClient
       const sim = yield* HeyGenSimulator.Simulator
       const updates: Array<HeyGenWebhooks.Update> = []
-      let routeSecret = Redacted.make("unset")
+      // A placeholder until the endpoint is registered: long enough to build the route, signing nothing HeyGen sends.
+      let routeSecret = Redacted.make("whsec_placeholder_until_registered")
       const app = yield* HttpRouter.toHttpEffect(
         HeyGenWebhooks.route(
           {

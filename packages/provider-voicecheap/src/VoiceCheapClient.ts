@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto"
 import {
   AuthenticationFailed,
+  type Budget as EnforcedBudget,
   InsufficientCredits,
   InvalidRequest,
   NotFound,
@@ -32,6 +33,31 @@ export interface Budget {
   readonly limit: number
   readonly window: Duration.Input
 }
+
+type Budgets = NonNullable<VoiceCheapClientOptions["budgets"]>
+
+// Documented: 30/min on status, 10/min on projects. The translate budget is not documented.
+const documented = {
+  status: { limit: 30, window: Duration.minutes(1) },
+  projects: { limit: 10, window: Duration.minutes(1) },
+  translate: { limit: 10, window: Duration.minutes(1) }
+}
+
+// Requests of each budget held back, because VoiceCheap counts arrivals (see `budgetSlots`).
+const reserve = 2
+
+/**
+ * The budgets a client built with `budgets` enforces: each given (or documented) budget less the
+ * reserve it holds back, e.g. 28 status reads a minute for the documented 30. These, not the
+ * vendor's figures, are what a caller pacing itself must follow to never wait in the limiter.
+ */
+export const enforcedBudgets = (
+  budgets: Budgets = {}
+): { readonly status: EnforcedBudget; readonly projects: EnforcedBudget; readonly translate: EnforcedBudget } => ({
+  status: ProviderHttp.enforcedBudget(budgets.status ?? documented.status, reserve),
+  projects: ProviderHttp.enforcedBudget(budgets.projects ?? documented.projects, reserve),
+  translate: ProviderHttp.enforcedBudget(budgets.translate ?? documented.translate, reserve)
+})
 
 export interface VoiceCheapClientOptions {
   readonly apiKey: Redacted.Redacted<string>
@@ -74,6 +100,8 @@ export interface VoiceCheapClientService {
   ) => Effect.Effect<Wire.ProjectResponse, TranslationError>
   /** `GET /v1/translate/{projectId}/status`. */
   readonly status: (projectId: string) => Effect.Effect<Wire.StatusResponse, TranslationError>
+  /** The budgets this client enforces (`enforcedBudgets` of its options). */
+  readonly budgets: ReturnType<typeof enforcedBudgets>
 }
 
 export class VoiceCheapClient extends Context.Service<VoiceCheapClient, VoiceCheapClientService>()(
@@ -177,22 +205,22 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
     )
   )
 
-  // Each budget spread evenly over the limiter's slots, two requests held in reserve (see `budgetSlots`).
+  // Each budget spread evenly over the limiter's slots, `reserve` requests held back (see `budgetSlots`).
   const budgeted = (name: string, budget: Budget): Budgeted =>
     base.pipe(
       HttpClient.withRateLimiter({
         limiter,
         key: `${key}:${name}`,
-        ...ProviderHttp.budgetSlots(budget, 2),
+        ...ProviderHttp.budgetSlots(budget, reserve),
         algorithm: "fixed-window",
         times: 0,
         disableAdaptiveLearning: true
       })
     )
   const budgets = options.budgets ?? {}
-  const statusClient = budgeted("status", budgets.status ?? { limit: 30, window: Duration.minutes(1) })
-  const projectsClient = budgeted("projects", budgets.projects ?? { limit: 10, window: Duration.minutes(1) })
-  const translateClient = budgeted("translate", budgets.translate ?? { limit: 10, window: Duration.minutes(1) })
+  const statusClient = budgeted("status", budgets.status ?? documented.status)
+  const projectsClient = budgeted("projects", budgets.projects ?? documented.projects)
+  const translateClient = budgeted("translate", budgets.translate ?? documented.translate)
 
   const decodeAnswer = <S extends Schema.Codec<any, any, never, never>>(
     operation: string,
@@ -324,7 +352,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
     )
   )
 
-  return VoiceCheapClient.of({ translate, createProject, status })
+  return VoiceCheapClient.of({ translate, createProject, status, budgets: enforcedBudgets(budgets) })
 })
 
 /** The client with an in-memory rate-limiter store (use `RateLimiter.layerStoreRedis` for a fleet). */

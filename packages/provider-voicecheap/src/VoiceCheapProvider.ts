@@ -50,6 +50,11 @@ declare module "@polydub/core/TranslationRequest" {
 
 export const maxUploadBytes = 20 * 1024 ** 3
 
+/**
+ * With the default budgets. `budget` holds what the client enforces (VoiceCheap documents 30 status
+ * reads a minute; the client keeps two in reserve), so a `JobTracker` paced by it never waits in the
+ * client's limiter; a provider built with other `budgets` publishes those, less the same reserve.
+ */
 export const capabilities: Capabilities = {
   review: false,
   urlInput: "proxied",
@@ -64,8 +69,8 @@ export const capabilities: Capabilities = {
   idempotency: false,
   targetsPerRequest: 1,
   budget: {
-    status: { limit: 30, window: Duration.minutes(1) },
-    submit: { limit: 10, window: Duration.minutes(1) },
+    status: Client.enforcedBudgets().status,
+    submit: Client.enforcedBudgets().translate,
     concurrentJobs: 10
   },
   polling: { initial: Duration.seconds(10), max: Duration.seconds(30) }
@@ -273,7 +278,10 @@ export const makeWith = Effect.fnUntraced(function* (
 
   return makeProvider({
     id: Client.provider,
-    capabilities,
+    capabilities: {
+      ...capabilities,
+      budget: { ...capabilities.budget, status: client.budgets.status, submit: client.budgets.translate }
+    },
     languages: Languages.table,
     submit,
     get

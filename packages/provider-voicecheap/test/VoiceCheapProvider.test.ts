@@ -1,15 +1,17 @@
 // The VoiceCheap provider against the VoiceCheap simulator, over real loopback sockets.
 
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { JobRef, Jobs, Source, Submission, TranslationProvider } from "@polydub/core"
+import { Job, JobRef, Jobs, JobTracker, Source, Submission, TranslationProvider } from "@polydub/core"
 import { VoiceCheap, VoiceCheapClient } from "@polydub/provider-voicecheap"
 import { MediaServer, Spans, VoiceCheapSimulator } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
-import { Duration, Effect, Layer, Logger, Option, Redacted, Ref, Result, Stream } from "effect"
+import { Clock, DateTime, Duration, Effect, Layer, Logger, Option, Redacted, Ref, Result, Stream } from "effect"
+import { HttpClient, HttpClientResponse } from "effect/http"
+import { TestClock } from "effect/testing"
 
 const fast = { processingMs: 300, lipSyncMs: 150 }
 // Budgets wide enough for tests; the budget itself is tested below with a short window.
@@ -408,6 +410,20 @@ describe("VoiceCheap provider over loopback", () => {
     }).pipe(Effect.provide(stack({}, { retries: 2 })))
   )
 
+  it.live("one poll of Jobs.await is one status read: 1 + the client's 2 retries against a vendor answering 503", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* VoiceCheapSimulator.Simulator
+      const [job] = yield* provider.submit({ source: yield* mediaSource, targets: ["es"] }).pipe(Submission.all)
+      sim.injectFault({ kind: "http503", endpoint: "status", times: 1_000 })
+      // The next poll is an hour away: every request before the deadline belongs to the first poll,
+      // whose three attempts (backoff about 1 s, then 2 s) end well within it.
+      const error = yield* Effect.flip(Jobs.await(job!.ref, { interval: "1 hour", deadline: "5 seconds" }))
+      assert.strictEqual(error._tag, "DeadlineExceeded")
+      assert.strictEqual(sim.requests().status, 3)
+    }).pipe(Effect.provide(stack()))
+  )
+
   it.live("keeps status reads inside the budget: a burst of 40 reads under a 30-per-window limit meets no 429", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
@@ -611,4 +627,72 @@ describe("VoiceCheapClient.createProject", () => {
       )
     )
   )
+})
+
+describe("VoiceCheap under a JobTracker", () => {
+  // A VoiceCheap that answers every status read at once (fixture: `seed-004-processing.json`), noting
+  // on the test clock when each read left the client's rate limiter.
+  const processing = readFileSync(new URL("./fixtures/seed-004-processing.json", import.meta.url), "utf8")
+
+  /** The most requests any window of `windowMs` holds. */
+  const busiest = (times: ReadonlyArray<number>, windowMs: number) => {
+    let most = 0
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= windowMs) j++
+      most = Math.max(most, i - j + 1)
+    }
+    return most
+  }
+
+  it.effect("the tracker paces reads at the budget the client enforces: the limiter never holds one back", () => {
+    const sent: Array<number> = []
+    const vendor = HttpClient.make((request) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        sent.push(now)
+        return HttpClientResponse.fromWeb(
+          request,
+          new Response(processing, { headers: { "content-type": "application/json" } })
+        )
+      })
+    )
+    return Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      // 28 a minute: VoiceCheap's documented 30, less the two the client keeps in reserve.
+      assert.strictEqual(provider.capabilities.budget.status?.limit, 28)
+      const asked: Array<number> = []
+      const tracker = yield* JobTracker.make({
+        ...provider,
+        get: (ref) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            asked.push(now)
+            return provider.get(ref)
+          })
+      })
+      // More jobs than one window's reads, so the tracker has a job to read at every slot.
+      for (let i = 0; i < 40; i++) {
+        yield* tracker.track(
+          new Job({
+            ref: new JobRef({ provider: "voicecheap", kind: "translation", id: `p${i}` }),
+            language: "es",
+            state: { _tag: "Running" },
+            providerStatus: "processing",
+            observedAt: DateTime.makeUnsafe(0)
+          })
+        )
+      }
+      for (let i = 0; i < 600; i++) yield* TestClock.adjust("1 second")
+      assert.isAbove(sent.length, 250)
+      // Every read left the limiter the moment the tracker asked for it…
+      assert.deepStrictEqual(sent, asked.slice(0, sent.length))
+      // …and the tracker used all the client allows: 28 in any minute.
+      assert.strictEqual(busiest(sent, 60_000), 28)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        VoiceCheap.layer({ apiKey: Redacted.make("vc_test"), baseUrl: "http://voicecheap.test" }).pipe(
+          Layer.provide([Layer.succeed(HttpClient.HttpClient, vendor), NodeServices.layer])
+        )
+      )
+    )
+  })
 })

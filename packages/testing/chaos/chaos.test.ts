@@ -282,7 +282,7 @@ describe("chaos", () => {
           faultRates: requestFaults,
           jobFaultRates: jobFaults,
           webhookFaultRates: webhookFaults,
-          webhookSecret: "whsec_chaos",
+          webhookSecret: "whsec_chaos_secret",
           stallMs,
           seed: 7
         })
@@ -297,7 +297,7 @@ describe("chaos", () => {
           const history = yield* recordChanges(tracker)
           // The application's webhook route, fed to the tracker.
           const app = yield* HttpRouter.toHttpEffect(
-            HeyGenWebhooks.route({ secret: Redacted.make("whsec_chaos"), path: "/hooks" }, (update) =>
+            HeyGenWebhooks.route({ secret: Redacted.make("whsec_chaos_secret"), path: "/hooks" }, (update) =>
               tracker.deliver(update.ref, update.state)
             )
           )

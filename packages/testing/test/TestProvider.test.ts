@@ -217,6 +217,47 @@ describe("Jobs", () => {
     }).pipe(Effect.provide(layer))
   )
 
+  it.effect("a failed poll is polled again at the next tick, or after Retry-After when that is later", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
+      const start = (yield* control.calls).length
+      yield* control.injectFault({ kind: "RateLimited", operation: "get", times: 2, retryAfter: "5 minutes" })
+      const fiber = yield* Effect.forkChild(Jobs.await(job!.ref, { interval: "1 second" }))
+      yield* TestClock.adjust(Duration.minutes(12))
+      assert.strictEqual((yield* Fiber.join(fiber)).state._tag, "Succeeded")
+      const reads = (yield* control.calls).slice(start).filter((c) => c.operation === "get")
+      // One read per poll; the vendor's five minutes are waited out in full, twice, then one read succeeds.
+      assert.deepStrictEqual(
+        reads.map((c) => c.at - reads[0]!.at),
+        [0, 300_000, 600_000]
+      )
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.effect("`retries` failed polls in a row are tolerated; one more surfaces the error", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const [job] = yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all)
+      const start = (yield* control.calls).length
+      yield* control.injectFault({ kind: "Unavailable", operation: "get", times: 3 })
+      const fiber = yield* Effect.forkChild(Effect.flip(Jobs.await(job!.ref, { interval: "1 second", retries: 2 })))
+      yield* TestClock.adjust(Duration.minutes(1))
+      assert.strictEqual((yield* Fiber.join(fiber))._tag, "ProviderUnavailable")
+      const reads = (yield* control.calls).slice(start).filter((c) => c.operation === "get")
+      assert.deepStrictEqual(
+        reads.map((c) => c.at - reads[0]!.at),
+        [0, 1000, 2000]
+      )
+      yield* control.injectFault({ kind: "Unavailable", operation: "get", times: 2 })
+      const riding = yield* Effect.forkChild(Jobs.await(job!.ref, { interval: "1 second", retries: 2 }))
+      yield* TestClock.adjust(Duration.minutes(5))
+      assert.strictEqual((yield* Fiber.join(riding)).state._tag, "Succeeded")
+    }).pipe(Effect.provide(layer))
+  )
+
   it.effect("watch emits each distinct state once, in order", () =>
     Effect.gen(function* () {
       const provider = yield* TranslationProvider
