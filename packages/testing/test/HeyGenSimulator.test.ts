@@ -237,7 +237,8 @@ describe("HeyGenSimulator: lifecycles, files and status vocabularies", () => {
   it.live(
     "v3 pending → running → completed with expiring presigned-style URLs it serves; bulk uses its own words",
     () =>
-      withSim({}, (sim) =>
+      // Queued long enough for two reads to see it queued even on a loaded machine.
+      withSim({ queuedMs: 600 }, (sim) =>
         Effect.gen(function* () {
           const created = yield* send(sim, "POST", "/v3/video-translations", {
             body: { video, output_languages: ["Spanish (Mexico)", "Korean"], enable_caption: true }
