@@ -2,6 +2,8 @@
  * @polydub/core — the provider-agnostic video translation contract.
  */
 export * as Downloads from "./Downloads.js"
+export * as Idempotency from "./Idempotency.js"
+export { IdempotencyKeyExpired } from "./Idempotency.js"
 export * from "./Job.js"
 export * as JobStore from "./JobStore.js"
 export * as Jobs from "./Jobs.js"
@@ -16,6 +18,7 @@ export * from "./TranslationError.js"
 export {
   type Budget,
   type Capabilities,
+  type DeclaredCapabilities,
   type JobResult,
   make as makeProvider,
   mapStatus,

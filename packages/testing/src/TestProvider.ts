@@ -5,6 +5,7 @@
  * core's `makeProvider`, exactly as for the real providers, so what fails here fails there.
  */
 import {
+  type ApproveOptions,
   AuthenticationFailed,
   type Capabilities,
   type FailureReason,
@@ -19,6 +20,7 @@ import {
   ProviderUnavailable,
   RateLimited,
   type ResolvedRequest,
+  refIdentity,
   State,
   Transcript,
   type TranslationError,
@@ -246,7 +248,7 @@ export const make = (options: TestProviderOptions = {}) =>
     })
 
     const lookup = (operation: Operation, ref: JobRef): Effect.Effect<Record_, TranslationError> => {
-      const job = jobs.get(String(ref))
+      const job = jobs.get(refIdentity(ref))
       return job === undefined
         ? Effect.fail(
             new NotFound({ provider: id, operation, status: 404, resource: String(ref), message: `no job ${ref}` })
@@ -322,7 +324,8 @@ export const make = (options: TestProviderOptions = {}) =>
       approvedFrom?: JobRef
     ): Record_ => {
       counter += 1
-      const ref = new JobRef({ provider: id, kind, id: `${String(counter).padStart(6, "0")}-${language}` })
+      // The reference carries its language, as the real providers' do: approving needs no read.
+      const ref = new JobRef({ provider: id, kind, id: `${String(counter).padStart(6, "0")}-${language}`, language })
       const job: Record_ = {
         ref,
         language,
@@ -332,16 +335,92 @@ export const make = (options: TestProviderOptions = {}) =>
         removed: false,
         transcript: kind === "review" ? makeTranscript(language) : undefined
       }
-      jobs.set(String(ref), job)
+      jobs.set(refIdentity(ref), job)
       return job
     }
 
     // Idempotency as vendors implement it: a repeated key replays the first answer.
     const replays = new Map<string, ReadonlyArray<JobRef>>()
 
+    // Review and delete are offered through their hooks only where the capabilities say so, as a
+    // real provider without them offers none: core derives `review` and `remove` from the hooks.
+    const reviewHooks = {
+      transcript: (ref: JobRef) =>
+        Effect.gen(function* () {
+          yield* record("transcript", [ref])
+          const job = yield* lookup("transcript", ref)
+          const state = stateOf(job, yield* Clock.currentTimeMillis)
+          if (state._tag !== "AwaitingReview" || job.transcript === undefined) {
+            return yield* new InvalidRequest({
+              provider: id,
+              operation: "transcript",
+              param: "ref",
+              message: `${ref} is ${state._tag}, not AwaitingReview: its transcript is not ready`
+            })
+          }
+          return job.transcript
+        }),
+      reviseTranscript: (ref: JobRef, transcript: Transcript.Transcript) =>
+        Effect.gen(function* () {
+          yield* record("reviseTranscript", [ref])
+          const job = yield* lookup("reviseTranscript", ref)
+          const state = stateOf(job, yield* Clock.currentTimeMillis)
+          if (state._tag !== "AwaitingReview") {
+            return yield* new InvalidRequest({
+              provider: id,
+              operation: "reviseTranscript",
+              param: "ref",
+              message: `${ref} is ${state._tag}, not AwaitingReview`
+            })
+          }
+          job.transcript = transcript
+        }),
+      approve: (ref: JobRef, approveOptions: ApproveOptions) =>
+        Effect.gen(function* () {
+          yield* record("approve", [ref], { idempotencyKey: approveOptions.idempotencyKey })
+          const job = yield* lookup("approve", ref)
+          const now = yield* Clock.currentTimeMillis
+          const state = stateOf(job, now)
+          if (state._tag !== "AwaitingReview") {
+            return yield* new InvalidRequest({
+              provider: id,
+              operation: "approve",
+              param: "ref",
+              message: `${ref} is ${state._tag}, not AwaitingReview`
+            })
+          }
+          const key =
+            approveOptions.idempotencyKey === undefined ? undefined : `approve:${ref}:${approveOptions.idempotencyKey}`
+          const replayed = key === undefined ? undefined : replays.get(key)
+          if (replayed !== undefined) return toJob(jobs.get(refIdentity(replayed[0]!))!, now)
+          billable += 1
+          const rendered = create(
+            now,
+            "translation",
+            job.language,
+            undefined,
+            {
+              captions: approveOptions.captions === true,
+              audioOnly: approveOptions.audioOnly === true,
+              lipSync: false
+            },
+            ref
+          )
+          if (key !== undefined) replays.set(key, [rendered.ref])
+          return toJob(rendered, now)
+        })
+    }
+    const remove = (ref: JobRef) =>
+      Effect.gen(function* () {
+        yield* record("remove", [ref])
+        const job = yield* lookup("remove", ref)
+        job.removed = true
+      })
+
+    const { remove: removable, review: reviewable, ...declared } = capabilities
     const provider: TranslationProviderService = makeProvider({
       id,
-      capabilities,
+      capabilities: declared,
       languages: table,
       submit: (request: ResolvedRequest) =>
         Effect.gen(function* () {
@@ -352,7 +431,7 @@ export const make = (options: TestProviderOptions = {}) =>
           const now = yield* Clock.currentTimeMillis
           const key = request.idempotencyKey === undefined ? undefined : `submit:${request.idempotencyKey}`
           const replayed = key === undefined ? undefined : replays.get(key)
-          if (replayed !== undefined) return replayed.map((ref) => toJob(jobs.get(String(ref))!, now))
+          if (replayed !== undefined) return replayed.map((ref) => toJob(jobs.get(refIdentity(ref))!, now))
           billable += 1
           const kind = request.review === true ? "review" : "translation"
           const created = request.targets.map((t) =>
@@ -380,7 +459,7 @@ export const make = (options: TestProviderOptions = {}) =>
           yield* record("getMany", refs)
           const now = yield* Clock.currentTimeMillis
           return refs.map((ref) => {
-            const job = jobs.get(String(ref))
+            const job = jobs.get(refIdentity(ref))
             return job === undefined
               ? Result.fail(
                   new NotFound({
@@ -394,76 +473,8 @@ export const make = (options: TestProviderOptions = {}) =>
               : Result.succeed(toJob(job, now))
           })
         }),
-      transcript: (ref) =>
-        Effect.gen(function* () {
-          yield* record("transcript", [ref])
-          const job = yield* lookup("transcript", ref)
-          const state = stateOf(job, yield* Clock.currentTimeMillis)
-          if (state._tag !== "AwaitingReview" || job.transcript === undefined) {
-            return yield* new InvalidRequest({
-              provider: id,
-              operation: "transcript",
-              param: "ref",
-              message: `${ref} is ${state._tag}, not AwaitingReview: its transcript is not ready`
-            })
-          }
-          return job.transcript
-        }),
-      reviseTranscript: (ref, transcript) =>
-        Effect.gen(function* () {
-          yield* record("reviseTranscript", [ref])
-          const job = yield* lookup("reviseTranscript", ref)
-          const state = stateOf(job, yield* Clock.currentTimeMillis)
-          if (state._tag !== "AwaitingReview") {
-            return yield* new InvalidRequest({
-              provider: id,
-              operation: "reviseTranscript",
-              param: "ref",
-              message: `${ref} is ${state._tag}, not AwaitingReview`
-            })
-          }
-          job.transcript = transcript
-        }),
-      approve: (ref, approveOptions) =>
-        Effect.gen(function* () {
-          yield* record("approve", [ref], { idempotencyKey: approveOptions.idempotencyKey })
-          const job = yield* lookup("approve", ref)
-          const now = yield* Clock.currentTimeMillis
-          const state = stateOf(job, now)
-          if (state._tag !== "AwaitingReview") {
-            return yield* new InvalidRequest({
-              provider: id,
-              operation: "approve",
-              param: "ref",
-              message: `${ref} is ${state._tag}, not AwaitingReview`
-            })
-          }
-          const key =
-            approveOptions.idempotencyKey === undefined ? undefined : `approve:${ref}:${approveOptions.idempotencyKey}`
-          const replayed = key === undefined ? undefined : replays.get(key)
-          if (replayed !== undefined) return toJob(jobs.get(String(replayed[0]))!, now)
-          billable += 1
-          const rendered = create(
-            now,
-            "translation",
-            job.language,
-            undefined,
-            {
-              captions: approveOptions.captions === true,
-              audioOnly: approveOptions.audioOnly === true,
-              lipSync: false
-            },
-            ref
-          )
-          if (key !== undefined) replays.set(key, [rendered.ref])
-          return toJob(rendered, now)
-        }),
-      remove: (ref) =>
-        Effect.gen(function* () {
-          yield* record("remove", [ref])
-          const job = yield* lookup("remove", ref)
-          job.removed = true
-        })
+      ...(reviewable ? reviewHooks : {}),
+      ...(removable ? { remove } : {})
     })
 
     const control: TestProviderControl = {
@@ -472,11 +483,11 @@ export const make = (options: TestProviderOptions = {}) =>
       injectFault: (fault) => Effect.sync(() => void faults.push({ fault, left: fault.times ?? 1 })),
       clearFaults: Effect.sync(() => void faults.splice(0)),
       setScript: (next) => Effect.sync(() => void (script = next)),
-      storedTranscript: (ref) => Effect.sync(() => jobs.get(String(ref))?.transcript),
+      storedTranscript: (ref) => Effect.sync(() => jobs.get(refIdentity(ref))?.transcript),
       budgetRejections: Effect.sync(() => budgetRejections),
       completesAt: (ref) =>
         Effect.sync(() => {
-          const job = jobs.get(String(ref))
+          const job = jobs.get(refIdentity(ref))
           if (job === undefined || job.script.stuck === true) return undefined
           const s = job.script
           return job.createdAt + ms(s.queuedFor) + (job.ref.kind === "review" ? ms(s.reviewFor) : ms(s.runningFor))
