@@ -375,7 +375,9 @@ const translate = Command.make(
     yield* remember(settled)
     if (Option.isSome(input.download)) {
       for (const job of settled) {
-        if (job.state._tag === "Succeeded") yield* download(job, input.download.value, { force: input.force })
+        if (job.state._tag === "Succeeded") {
+          yield* download(yield* providerOf(job.ref), job, input.download.value, { force: input.force })
+        }
       }
     }
     if (!input.json) for (const job of settled) yield* Console.log(line(job))
@@ -497,8 +499,9 @@ const downloadCommand = Command.make(
   { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")), force: forceFlag },
   Effect.fn(function* ({ force, ref, to }) {
     const [parsed] = yield* parseRefs([ref])
-    const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.get(parsed!))
-    const files = yield* download(job, to, { force })
+    const provider = yield* providerOf(parsed!)
+    const job = yield* provider.get(parsed!)
+    const files = yield* download(provider, job, to, { force })
     for (const file of files) yield* Console.log(file)
   })
 ).pipe(Command.withDescription("Download a succeeded job's files"))

@@ -139,12 +139,23 @@ export const JobRefFromString = Schema.String.pipe(
   })
 )
 
-/** A file a finished job produced. Vendor URLs are usually presigned: `expiresAt` says until when. */
+/**
+ * A file a finished job produced. Most vendors give a presigned `url`, valid until `expiresAt` where
+ * the URL says so (`Downloads` reads the job again for a fresh one past it). A vendor that serves its
+ * outputs from an authenticated endpoint gives no URL: the file is streamed through the provider
+ * (`TranslationProvider.download`). A URL artifact encodes exactly as it always did.
+ */
 export class Artifact extends Schema.Class<Artifact>("@polydub/core/Artifact")({
-  url: Schema.String,
+  /** A URL anyone holding it can GET; absent when the file is fetched through the provider. */
+  url: Schema.optionalKey(Schema.String),
   expiresAt: Schema.optionalKey(Schema.DateTimeUtc),
-  mediaType: Schema.optionalKey(Schema.String)
+  mediaType: Schema.optionalKey(Schema.String),
+  /** The size in bytes, where the vendor says it: a download of another size fails. */
+  size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
 }) {}
+
+/** The files a succeeded job can yield. */
+export type OutputKind = "video" | "audio" | "srt" | "vtt" | "lipSyncVideo"
 
 /** What a succeeded job yields; each present only where the provider produced it. */
 export class Outputs extends Schema.Class<Outputs>("@polydub/core/Outputs")({

@@ -4,8 +4,8 @@
  * hooks only speak the vendor's wire format, while validation (languages, capabilities, references),
  * fan-out of targets, idempotency keys, spans and error shaping live here, once.
  */
-import { Context, type Duration, Effect, type FileSystem, Result, Schema, SchemaIssue } from "effect"
-import { formatRef, type Job, type JobRef, type JobState } from "./Job.js"
+import { Context, type Duration, Effect, type FileSystem, Result, Schema, SchemaIssue, type Stream } from "effect"
+import { formatRef, type Job, type JobRef, type JobState, type OutputKind } from "./Job.js"
 import * as Language from "./Language.js"
 import { idempotencyKeyPattern, mintIdempotencyKey } from "./Policy.js"
 import type { TargetResult } from "./Submission.js"
@@ -92,6 +92,16 @@ export interface Capabilities extends DeclaredCapabilities {
   readonly remove: boolean
 }
 
+/** An output streamed through the provider (an artifact without a URL). */
+export interface ArtifactBody {
+  /** The bytes, read once. */
+  readonly stream: Stream.Stream<Uint8Array, TranslationError>
+  /** The length the vendor declared, where it did. */
+  readonly contentLength?: number | undefined
+  /** The media type the vendor declared, where it did. */
+  readonly mediaType?: string | undefined
+}
+
 /** The outcome of one reference in a bulk read. */
 export type JobResult = Result.Result<Job, TranslationError>
 
@@ -126,6 +136,11 @@ export interface TranslationProviderService {
   readonly approve: (ref: JobRef, options?: ApproveOptions) => Effect.Effect<Job, TranslationError>
   /** Deletes a job at the vendor. */
   readonly remove: (ref: JobRef) => Effect.Effect<void, TranslationError>
+  /**
+   * Streams one output of a succeeded job through the provider (authenticated), for artifacts
+   * without a URL. `Downloads` calls it; `Unsupported` where every output is a URL.
+   */
+  readonly download: (ref: JobRef, kind: OutputKind) => Effect.Effect<ArtifactBody, TranslationError>
 }
 
 export class TranslationProvider extends Context.Service<TranslationProvider, TranslationProviderService>()(
@@ -188,6 +203,8 @@ export interface ProviderHooks<Staged = undefined> {
     | undefined
   readonly approve?: ((ref: JobRef, options: ApproveOptions) => Effect.Effect<Job, TranslationError>) | undefined
   readonly remove?: ((ref: JobRef) => Effect.Effect<void, TranslationError>) | undefined
+  /** Streams an output that has no URL; needed by a provider whose artifacts come without one. */
+  readonly download?: ((ref: JobRef, kind: OutputKind) => Effect.Effect<ArtifactBody, TranslationError>) | undefined
 }
 
 /** The path of the first failing field of a Schema issue, `a.b.0`, or `""` at the root. */
@@ -486,6 +503,15 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     return yield* hooks.remove(ref)
   })
 
+  const download = Effect.fn("TranslationProvider.download")(function* (ref: JobRef, kind: OutputKind) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref), "polydub.output": kind })
+    if (hooks.download === undefined) {
+      return yield* unsupported(id, "download", "download", "streaming outputs: its outputs are URLs")
+    }
+    yield* checkRef("download", ref, "translation")
+    return yield* hooks.download(ref, kind)
+  })
+
   return {
     id,
     ...(hooks.apiVersion === undefined ? {} : { apiVersion: hooks.apiVersion }),
@@ -497,7 +523,8 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     transcript,
     reviseTranscript,
     approve,
-    remove
+    remove,
+    download
   }
 }
 

@@ -16,6 +16,7 @@ export { SubmissionFailed, type TargetResult } from "./Submission.js"
 export * as Transcript from "./Transcript.js"
 export * from "./TranslationError.js"
 export {
+  type ArtifactBody,
   type Budget,
   type Capabilities,
   type DeclaredCapabilities,
