@@ -16,6 +16,7 @@ import {
   Language,
   makeProvider,
   NotFound,
+  type OutputKind,
   Outputs,
   ProviderUnavailable,
   RateLimited,
@@ -27,7 +28,7 @@ import {
   TranslationProvider,
   type TranslationProviderService
 } from "@polydub/core"
-import { Clock, Context, DateTime, Duration, Effect, Layer, Result } from "effect"
+import { Clock, Context, DateTime, Duration, Effect, Layer, Result, Stream } from "effect"
 import { type PresetName, presets } from "./Presets.js"
 
 /** How one job behaves. Durations run on the Effect clock from submission. */
@@ -62,7 +63,15 @@ export interface ScriptContext {
   readonly approvedFrom?: JobRef | undefined
 }
 
-export type Operation = "submit" | "get" | "getMany" | "transcript" | "reviseTranscript" | "approve" | "remove"
+export type Operation =
+  | "submit"
+  | "get"
+  | "getMany"
+  | "transcript"
+  | "reviseTranscript"
+  | "approve"
+  | "remove"
+  | "download"
 
 /** One recorded call. */
 export interface Call {
@@ -109,7 +118,18 @@ export interface TestProviderOptions {
    * vendor would. Off by default.
    */
   readonly enforceBudget?: boolean | undefined
+  /**
+   * Serve outputs as a vendor with an authenticated download endpoint does: artifacts without a URL
+   * (with their size), streamed through `download`. Off by default (presigned URLs).
+   */
+  readonly streamedOutputs?: boolean | undefined
 }
+
+/** The bytes `TestProvider` streams for an output with `streamedOutputs`: `size` bytes, the same every time. */
+export const streamedBytes = (size: number): Uint8Array => new Uint8Array(size).map((_, i) => (i * 31 + 7) & 0xff)
+
+/** The size of each output streamed with `streamedOutputs`. */
+export const streamedSize = 4096
 
 /** Control of a running `TestProvider`: call log, faults, scripts. */
 export interface TestProviderControl {
@@ -284,7 +304,10 @@ export const make = (options: TestProviderOptions = {}) =>
       }
       const base = `https://media.test.invalid/${job.ref.id}`
       const expiresAt = DateTime.makeUnsafe(now + 7 * 24 * 3600 * 1000)
-      const artifact = (path: string, mediaType: string) => ({ url: `${base}/${path}`, expiresAt, mediaType })
+      const artifact = (path: string, mediaType: string) =>
+        options.streamedOutputs === true
+          ? { mediaType, size: streamedSize }
+          : { url: `${base}/${path}`, expiresAt, mediaType }
       return State.succeeded(
         new Outputs({
           ...(capabilities.outputs.video ? { video: artifact("video.mp4", "video/mp4") } : {}),
@@ -417,6 +440,24 @@ export const make = (options: TestProviderOptions = {}) =>
         job.removed = true
       })
 
+    // Outputs without a URL are streamed through the provider, from a succeeded job only.
+    const download = (ref: JobRef, kind: OutputKind) =>
+      Effect.gen(function* () {
+        yield* record("download", [ref])
+        const job = yield* lookup("download", ref)
+        const state = stateOf(job, yield* Clock.currentTimeMillis)
+        if (state._tag !== "Succeeded") {
+          return yield* new InvalidRequest({
+            provider: id,
+            operation: "download",
+            param: "ref",
+            message: `${ref} is ${state._tag}: it has no ${kind} to download`
+          })
+        }
+        const bytes = streamedBytes(streamedSize)
+        return { stream: Stream.make(bytes), contentLength: bytes.length, mediaType: "application/octet-stream" }
+      })
+
     const { remove: removable, review: reviewable, ...declared } = capabilities
     const provider: TranslationProviderService = makeProvider({
       id,
@@ -474,6 +515,7 @@ export const make = (options: TestProviderOptions = {}) =>
           })
         }),
       ...(reviewable ? reviewHooks : {}),
+      ...(options.streamedOutputs === true ? { download } : {}),
       ...(removable ? { remove } : {})
     })
 

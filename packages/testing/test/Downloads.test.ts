@@ -8,8 +8,20 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Artifact, Downloads, Job, JobRef, Language, makeProvider, Outputs, State } from "@polydub/core"
-import { MediaServer, Presets } from "@polydub/testing"
+import {
+  Artifact,
+  Downloads,
+  Job,
+  JobRef,
+  Language,
+  makeProvider,
+  Outputs,
+  Source,
+  State,
+  Submission,
+  TranslationProvider
+} from "@polydub/core"
+import { MediaServer, Presets, TestProvider } from "@polydub/testing"
 import { DateTime, Effect, Layer, Schema, Stream } from "effect"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeServices.layer)
@@ -333,3 +345,32 @@ const refusing = Effect.acquireRelease(
   }),
   ({ server }) => Effect.callback<void>((resume) => void server.close(() => resume(Effect.void)))
 ).pipe(Effect.map(({ url }) => url))
+
+describe("TestProvider with streamedOutputs", () => {
+  it.live("serves outputs without a URL, saved through the provider by Downloads", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider
+        .submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+        .pipe(Submission.all)
+      const done = yield* provider.get(job!.ref)
+      assert.strictEqual(done.state._tag, "Succeeded")
+      if (done.state._tag !== "Succeeded") return
+      assert.isUndefined(done.state.outputs.video?.url)
+      const dir = folder()
+      const saved = yield* Downloads.saveOutput(provider, done, "video", { dir })
+      assert.strictEqual(saved.bytes, TestProvider.streamedSize)
+      assert.deepStrictEqual(
+        new Uint8Array(readFileSync(saved.path)),
+        TestProvider.streamedBytes(TestProvider.streamedSize)
+      )
+    }).pipe(
+      Effect.provide(
+        Layer.merge(
+          TestProvider.layer({ streamedOutputs: true, script: () => ({ queuedFor: 0, runningFor: 0 }) }),
+          platform
+        )
+      )
+    )
+  )
+})
