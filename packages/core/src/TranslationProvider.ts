@@ -444,7 +444,11 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
 
   const getMany = Effect.fn("TranslationProvider.getMany")(function* (refs: ReadonlyArray<JobRef>) {
     yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.count": refs.length })
-    const foreign = refs.find((ref) => ref.provider !== id)
+    const foreign = refs.find(
+      (ref) =>
+        ref.provider !== id ||
+        (ref.apiVersion !== undefined && hooks.apiVersion !== undefined && ref.apiVersion !== hooks.apiVersion)
+    )
     if (foreign !== undefined) yield* checkRef("getMany", foreign)
     if (refs.length === 0) return []
     if (hooks.getMany !== undefined) {

@@ -506,6 +506,13 @@ describe("HeyGen references carry their language and API version", () => {
         assert.strictEqual(error._tag, "InvalidRequest")
         assert.include(error.message, `speaks ${speaks}`)
       }
+      const mixed = yield* Effect.flip(
+        provider.getMany([
+          new JobRef({ provider: "heygen", kind: "translation", id: "abc-es", apiVersion: "v3" }),
+          new JobRef({ provider: "heygen", kind: "translation", id: "def-es", apiVersion: "v2" })
+        ])
+      )
+      assert.strictEqual(mixed._tag, "InvalidRequest")
       assert.strictEqual(sim.requests(), before, "a request was sent")
     }).pipe(Effect.provide(stack()))
   )
