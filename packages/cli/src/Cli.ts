@@ -391,7 +391,7 @@ const status = Command.make(
   "status",
   {
     refs: Argument.String("ref").pipe(
-      Argument.withDescription("Job references, provider:kind:id"),
+      Argument.withDescription("Job references, provider[@version]:kind[/language]:id"),
       Argument.atLeast(1)
     ),
     json: jsonFlag
@@ -412,7 +412,9 @@ const watch = Command.make(
   "watch",
   {
     refs: Argument.String("ref").pipe(
-      Argument.withDescription("Job references, provider:kind:id; none resumes every open job in the store"),
+      Argument.withDescription(
+        "Job references, provider[@version]:kind[/language]:id; none resumes every open job in the store"
+      ),
       Argument.variadic()
     ),
     json: jsonFlag
