@@ -48,10 +48,7 @@ const layerFor = (scenario: Scenario, seed: number) =>
     id: scenario.preset,
     enforceBudget: true,
     capabilities: {
-      budget: {
-        ...(scenario.preset === "heygen" ? { concurrentJobs: 10 } : { concurrentJobs: 10 }),
-        status: { limit: scenario.budget, window: Duration.minutes(1) }
-      }
+      budget: { status: { limit: scenario.budget, window: Duration.minutes(1) } }
     },
     // Deterministic spread of durations over the range.
     script: (() => {

@@ -42,7 +42,7 @@ export const localise = Effect.fn("localise")(function* (options: LocaliseOption
       source: Source.url(options.videoUrl),
       targets: options.languages,
       review: true,
-      captions: provider.capabilities.captions,
+      captions: provider.capabilities.outputs.captions,
       title: "localise"
     })
     .pipe(Submission.all)
@@ -58,7 +58,7 @@ export const localise = Effect.fn("localise")(function* (options: LocaliseOption
         const { changed, transcript } = applyGlossary(original, options.glossary)
         if (changed > 0) yield* provider.reviseTranscript(review.ref, transcript)
         yield* say(`${review.language}: transcript has ${original.cues.length} cues, glossary changed ${changed}`)
-        const rendering = yield* provider.approve(review.ref, { captions: provider.capabilities.captions })
+        const rendering = yield* provider.approve(review.ref, { captions: provider.capabilities.outputs.captions })
         yield* say(`${review.language}: approved, rendering as ${rendering.ref}`)
         const done: Job = yield* Jobs.await(rendering.ref, { interval: options.interval })
         yield* say(`${review.language}: ${done.state._tag}`)

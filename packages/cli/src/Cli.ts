@@ -5,17 +5,16 @@
  * failed, 2 usage, 3 authentication or provider error).
  */
 
-import { createHash } from "node:crypto"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import {
+  Idempotency,
   isResting,
   type Job,
   JobRef,
   JobStore,
   Jobs,
   Language,
-  Policy,
   Source,
   Submission,
   SubmissionFailed,
@@ -107,9 +106,8 @@ const remember = (jobs: ReadonlyArray<Job>) =>
 
 /**
  * What identifies a `translate` request in the store, so a rerun of the same command finds its
- * pending key: a SHA-256 of the request's parts, never the parts themselves (a source URL may carry
- * an access token). `legacy` is the plain form earlier versions stored, matched but never written,
- * so a key they left pending is still found.
+ * pending key: a hash of the request's parts (`Idempotency.fingerprint`). `legacy` is the plain form
+ * earlier versions stored, matched but never written, so a key they left pending is still found.
  */
 const fingerprintOf = (parts: {
   readonly source: string
@@ -118,17 +116,15 @@ const fingerprintOf = (parts: {
   readonly captions: boolean
   readonly audioOnly: boolean
 }) => ({
-  hash: `sha256:${createHash("sha256")
-    .update(JSON.stringify([parts.source, parts.targets, parts.review, parts.captions, parts.audioOnly]))
-    .digest("hex")}`,
+  hash: Idempotency.fingerprint([parts.source, parts.targets, parts.review, parts.captions, parts.audioOnly]),
   legacy: [parts.source, parts.targets.join(","), parts.review, parts.captions, parts.audioOnly].join("|")
 })
 
 /**
- * The idempotency key for a submission: one left pending by an interrupted run of the same command,
- * or a new one. A pending key older than the vendor's memory of keys is refused: the vendor would
- * take it as a new request and bill again, although the first may have gone through. `resubmit`
- * drops it and submits anew.
+ * The idempotency key for a submission, by core's restart-safe protocol (`Idempotency.pendingKey`):
+ * one left pending by an interrupted run of the same command, or a new one. A pending key past the
+ * vendor's window is refused unless `--resubmit`; a store that cannot be used is reported and the
+ * submission goes without a stored key.
  */
 const pendingKey = (
   provider: ProviderName,
@@ -140,41 +136,37 @@ const pendingKey = (
   Effect.gen(function* () {
     const path = yield* storePath
     const store = yield* JobStore.makeFile(path)
-    const { pending } = yield* loadStore(store, path)
-    let found = pending.find(
-      (p) => p.provider === provider && (p.fingerprint === fingerprint.hash || p.fingerprint === fingerprint.legacy)
-    )
-    if (found !== undefined && window !== undefined && Date.now() - found.startedAt >= Duration.toMillis(window)) {
-      if (!resubmit) {
-        return yield* new UsageError({
+    // Unreadable records are reported on stderr once, here.
+    yield* loadStore(store, path)
+    const pending = yield* Idempotency.pendingKey(store, {
+      provider,
+      fingerprint: fingerprint.hash,
+      alsoMatch: [fingerprint.legacy],
+      targets,
+      window,
+      resubmit
+    }).pipe(Effect.provideService(References.MinimumLogLevel, "Error"))
+    const started = new Date(pending.startedAt).toISOString()
+    if (pending.origin === "renewed") {
+      yield* Console.error(
+        `polydub: dropping the expired key of an interrupted run (started ${started}); submitting anew`
+      )
+    }
+    if (pending.origin === "resumed") {
+      yield* Console.error(`polydub: resuming an interrupted submission (idempotency key ${pending.key})`)
+    }
+    return pending
+  }).pipe(
+    Effect.catchTag("IdempotencyKeyExpired", (e) =>
+      Effect.fail(
+        new UsageError({
           message:
-            `an interrupted run of this command (started ${new Date(found.startedAt).toISOString()}) may already have created jobs at ${provider}, ` +
-            `and ${provider} remembers its idempotency key for only ${Duration.toHours(window)} hours: submitting again now could be billed twice. ` +
+            `an interrupted run of this command (started ${new Date(e.startedAt).toISOString()}) may already have created jobs at ${provider}, ` +
+            `and ${provider} remembers its idempotency key for only ${Duration.toHours(window ?? Duration.zero)} hours: submitting again now could be billed twice. ` +
             `Look for jobs created then in the vendor's dashboard; to submit anyway, rerun with --resubmit`
         })
-      }
-      yield* store.removePending(found.idempotencyKey)
-      yield* Console.error(
-        `polydub: dropping the expired key of an interrupted run (started ${new Date(found.startedAt).toISOString()}); submitting anew`
       )
-      found = undefined
-    }
-    if (found !== undefined)
-      yield* Console.error(`polydub: resuming an interrupted submission (idempotency key ${found.idempotencyKey})`)
-    const key = found?.idempotencyKey ?? (yield* Policy.mintIdempotencyKey)
-    if (found === undefined) {
-      yield* store.putPending({
-        idempotencyKey: key,
-        provider,
-        targets,
-        startedAt: Date.now(),
-        fingerprint: fingerprint.hash
-      })
-    }
-    // Each change re-reads the file: the jobs recorded since by this run (or others) stay.
-    const done = Effect.ignore(store.removePending(key))
-    return { key, done }
-  }).pipe(
+    ),
     Effect.catchTag("JobStoreError", (e) =>
       Effect.as(Console.error(`polydub: job store: ${e.message}; submitting without a stored key`), undefined)
     )
@@ -383,7 +375,9 @@ const translate = Command.make(
     yield* remember(settled)
     if (Option.isSome(input.download)) {
       for (const job of settled) {
-        if (job.state._tag === "Succeeded") yield* download(job, input.download.value, { force: input.force })
+        if (job.state._tag === "Succeeded") {
+          yield* download(yield* providerOf(job.ref), job, input.download.value, { force: input.force })
+        }
       }
     }
     if (!input.json) for (const job of settled) yield* Console.log(line(job))
@@ -397,7 +391,7 @@ const status = Command.make(
   "status",
   {
     refs: Argument.String("ref").pipe(
-      Argument.withDescription("Job references, provider:kind:id"),
+      Argument.withDescription("Job references, provider[@version]:kind[/language]:id"),
       Argument.atLeast(1)
     ),
     json: jsonFlag
@@ -418,7 +412,9 @@ const watch = Command.make(
   "watch",
   {
     refs: Argument.String("ref").pipe(
-      Argument.withDescription("Job references, provider:kind:id; none resumes every open job in the store"),
+      Argument.withDescription(
+        "Job references, provider[@version]:kind[/language]:id; none resumes every open job in the store"
+      ),
       Argument.variadic()
     ),
     json: jsonFlag
@@ -505,8 +501,9 @@ const downloadCommand = Command.make(
   { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")), force: forceFlag },
   Effect.fn(function* ({ force, ref, to }) {
     const [parsed] = yield* parseRefs([ref])
-    const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.get(parsed!))
-    const files = yield* download(job, to, { force })
+    const provider = yield* providerOf(parsed!)
+    const job = yield* provider.get(parsed!)
+    const files = yield* download(provider, job, to, { force })
     for (const file of files) yield* Console.log(file)
   })
 ).pipe(Command.withDescription("Download a succeeded job's files"))
@@ -548,9 +545,9 @@ const providers = Command.make(
         ["URL input", h.urlInput, v.urlInput],
         ["file input", yes(h.fileInput), yes(v.fileInput)],
         ["targets per request", String(h.targetsPerRequest), String(v.targetsPerRequest)],
-        ["captions", yes(h.captions), yes(v.captions)],
+        ["captions", yes(h.outputs.captions), yes(v.outputs.captions)],
         ["audio only", yes(h.audioOnly), yes(v.audioOnly)],
-        ["lip sync", yes(h.lipSync), yes(v.lipSync)],
+        ["lip sync", yes(h.outputs.lipSyncVideo), yes(v.outputs.lipSyncVideo)],
         ["webhooks", yes(h.webhooks), yes(v.webhooks)],
         ["delete", yes(h.remove), yes(v.remove)],
         ["idempotency keys", yes(h.idempotency), yes(v.idempotency)],

@@ -101,14 +101,14 @@ export const runDemo = (out: string) =>
         const rendering = yield* heygen.approve(review.ref, { captions: true })
         yield* say(`${review.ref}  approved → ${rendering.ref}`)
         const done = yield* follow(heygen, rendering)
-        const files = done.state._tag === "Succeeded" ? yield* download(done, out) : []
+        const files = done.state._tag === "Succeeded" ? yield* download(heygen, done, out) : []
         return { provider: "heygen", job: done, files, seconds: since(review, done) }
       })
 
     const plainFlow = (provider: TranslationProviderService, job: Job) =>
       Effect.gen(function* () {
         const done = yield* follow(provider, job)
-        const files = done.state._tag === "Succeeded" ? yield* download(done, out) : []
+        const files = done.state._tag === "Succeeded" ? yield* download(provider, done, out) : []
         return { provider: provider.id, job: done, files, seconds: since(job, done) }
       })
 

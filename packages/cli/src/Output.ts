@@ -4,7 +4,7 @@
  * failure messages, ids, languages) reaches people only through `printable`: a vendor must not be
  * able to drive the terminal (move the cursor, retitle the window, fake a line). `--json` stays exact.
  */
-import { Downloads, type Job, toJson } from "@polydub/core"
+import { Downloads, type Job, type TranslationProviderService, toJson } from "@polydub/core"
 import { Config, Console, Effect, Schema } from "effect"
 import { UsageError } from "./Providers.js"
 
@@ -83,10 +83,17 @@ export interface DownloadOptions {
 }
 
 /**
- * Downloads a succeeded job's outputs into `dir` (see `Downloads` in core: safe names, bounded
- * fetches, files moved into place only when complete); returns the files.
+ * Downloads a succeeded job's outputs into `dir` through core's `Downloads.saveOutput` (safe names,
+ * bounded fetches retried where safe, expired links refreshed by reading the job again, outputs
+ * without a URL streamed through the provider, files moved into place only when complete); returns
+ * the files.
  */
-export const download = Effect.fnUntraced(function* (job: Job, dir: string, options: DownloadOptions = {}) {
+export const download = Effect.fnUntraced(function* (
+  provider: TranslationProviderService,
+  job: Job,
+  dir: string,
+  options: DownloadOptions = {}
+) {
   if (job.state._tag !== "Succeeded") {
     return yield* new UsageError({
       message: `${printable(String(job.ref))} is ${job.state._tag}: only a Succeeded job has files to download`
@@ -95,7 +102,7 @@ export const download = Effect.fnUntraced(function* (job: Job, dir: string, opti
   const bounds = yield* downloadBounds
   const force = options.force === true
   const artifacts = Downloads.artifactsOf(job.state.outputs).map(
-    ([kind, artifact]) => [kind, artifact, Downloads.fileName(job, kind)] as const
+    ([kind]) => [kind, Downloads.fileName(job, kind)] as const
   )
   // A name already taken is the user's to resolve (exit 2); a failed transfer is the vendor's (exit 3).
   const explain = (kind: string) => (e: Downloads.DownloadError) =>
@@ -107,14 +114,14 @@ export const download = Effect.fnUntraced(function* (job: Job, dir: string, opti
             reason: e.reason,
             message:
               `downloading ${kind} of ${printable(String(job.ref))}: ${e.message}` +
-              (e.status === 403 ? " (the link may have expired: run polydub status to refresh it)" : "")
+              (e.status === 403 ? " (the link was refused even after reading the job again)" : "")
           })
   // Every name is checked before any byte is fetched: a file already there stops the whole download.
-  for (const [kind, , name] of artifacts) {
+  for (const [kind, name] of artifacts) {
     yield* Downloads.target({ dir, name, force }).pipe(Effect.mapError(explain(kind)))
   }
   const files: Array<string> = []
-  for (const [kind, artifact, name] of artifacts) {
+  for (const [kind, name] of artifacts) {
     let lastReport = Date.now()
     // Long downloads report progress on a terminal about once a second.
     const onProgress = (written: number, expected: number | undefined) =>
@@ -127,7 +134,7 @@ export const download = Effect.fnUntraced(function* (job: Job, dir: string, opti
             : ` of ${(expected / 1048576).toFixed(1)} MB (${Math.floor((written / expected) * 100)}%)`
         process.stderr.write(`\x1b[2K  downloading ${name}: ${(written / 1048576).toFixed(1)} MB${of}\r`)
       })
-    const saved = yield* Downloads.save(artifact.url, { dir, name, force, ...bounds, onProgress }).pipe(
+    const saved = yield* Downloads.saveOutput(provider, job, kind, { dir, name, force, ...bounds, onProgress }).pipe(
       Effect.mapError(explain(kind))
     )
     yield* Console.error(`saved ${saved.path} (${saved.bytes} bytes)`)

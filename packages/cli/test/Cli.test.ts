@@ -294,7 +294,7 @@ describe("polydub CLI", () => {
         assert.strictEqual(submitted.code, 0, submitted.err)
         const lines = submitted.out.split("\n").map((l) => JSON.parse(l))
         const ref = lines[0].ref as string
-        assert.match(ref, /^heygen:review:/)
+        assert.match(ref, /^heygen@v3:review\/fr-CA:/)
         assert.strictEqual(lines.at(-1).state._tag, "AwaitingReview")
         const srt = join(dir, "fr.srt")
         assert.strictEqual((yield* cli(["transcript", "get", ref, "-o", srt], env)).code, 0)
@@ -306,7 +306,7 @@ describe("polydub CLI", () => {
         assert.include(sim.proofreadSrt(ref.split(":")[2]!) ?? "", "Bienvenue à la mise à jour du T3.")
         const approved = yield* cli(["approve", ref, "--captions", "--json"], env)
         const rendering = JSON.parse(approved.out).ref as string
-        assert.match(rendering, /^heygen:translation:/)
+        assert.match(rendering, /^heygen@v3:translation\/fr-CA:/)
         const watched = yield* cli(["watch", rendering], env)
         assert.strictEqual(watched.code, 0, watched.err)
         assert.include(watched.out, "Succeeded")
@@ -372,13 +372,13 @@ describe("polydub CLI", () => {
         assert.strictEqual(sim.projects().length, 1)
         const printed = run.out.split("\n").filter((l) => l.length > 0)
         assert.strictEqual(printed.length, 1)
-        assert.strictEqual(JSON.parse(printed[0]!).ref, `voicecheap:translation:${project!.projectId}`)
+        assert.strictEqual(JSON.parse(printed[0]!).ref, `voicecheap:translation/es:${project!.projectId}`)
         assert.include(run.err, "fr-CA was not accepted: InsufficientCredits")
         assert.include(run.err, "--to fr-CA")
         const saved = JSON.parse(readFileSync(store, "utf8"))
         assert.deepStrictEqual(
           saved.jobs.map((j: { ref: string }) => j.ref),
-          [`voicecheap:translation:${project!.projectId}`]
+          [`voicecheap:translation/es:${project!.projectId}`]
         )
       }).pipe(
         Effect.provide(
@@ -439,7 +439,7 @@ describe("polydub CLI", () => {
       const vendor = yield* interrupt(envOf(sim))
       assert.match(
         vendor,
-        /Stopped watching\. The jobs keep running at the vendor; resume with:\n\s+polydub watch heygen:translation:\S+-es/
+        /Stopped watching\. The jobs keep running at the vendor; resume with:\n\s+polydub watch heygen@v3:translation\/es:\S+-es/
       )
       const embedded = yield* interrupt({})
       assert.include(embedded, "ran on the embedded simulator, which stops with this command; they cannot be resumed")

@@ -11,11 +11,26 @@
 import { createHash, randomBytes } from "node:crypto"
 import { lookup as dnsLookup } from "node:dns"
 import { BlockList, isIP, type LookupFunction } from "node:net"
-import { Duration, Effect, Exit, FileSystem, Option, Path, type PlatformError, Schema, Scope, Stream } from "effect"
+import {
+  Clock,
+  DateTime,
+  Duration,
+  Effect,
+  Exit,
+  FileSystem,
+  Option,
+  Path,
+  type PlatformError,
+  Schedule,
+  Schema,
+  Scope,
+  Stream
+} from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import type { Artifact, Job, Outputs } from "./Job.js"
+import type { Artifact, Job, OutputKind, Outputs } from "./Job.js"
 import * as Language from "./Language.js"
 import { codesOf } from "./ProviderHttp.js"
+import type { TranslationProviderService } from "./TranslationProvider.js"
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -32,9 +47,14 @@ import { codesOf } from "./ProviderHttp.js"
  * - `Exists`: a file (or link) is already at the name and `force` was not given
  * - `UnsafePath`: the file name would leave the target folder
  * - `Write`: the file system failed (no space, no permission)
+ * - `SizeMismatch`: the body's length is not the size the vendor gave for the artifact
+ * - `Provider`: the provider could not refresh an expired URL or stream the output (its error's
+ *   message is kept), or the job has no such output
  */
 export const DownloadErrorReason = Schema.Literals([
   "Timeout",
+  "SizeMismatch",
+  "Provider",
   "TooLarge",
   "ShortBody",
   "Http",
@@ -64,8 +84,7 @@ export class DownloadError extends Schema.TaggedError<DownloadError>()("Download
 // File names
 // ---------------------------------------------------------------------------------------------
 
-/** The files a succeeded job can yield. */
-export type OutputKind = "video" | "audio" | "srt" | "vtt" | "lipSyncVideo"
+export type { OutputKind }
 
 export const extensions: Readonly<Record<OutputKind, string>> = {
   video: "mp4",
@@ -502,4 +521,212 @@ export const save = (
             return progress(bytes, body.contentLength)
           })
     return yield* writeAt(stream, final, options.force === true)
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Outputs of a job, whatever the vendor serves them as
+// ---------------------------------------------------------------------------------------------
+
+export interface OutputOptions extends FetchOptions {
+  /**
+   * Attempts after the first for a transfer that failed where a retry is safe (every transfer here
+   * is a GET): a time-out, a lost connection, a short body, HTTP 408, 429 or 5xx. Default 2.
+   */
+  readonly retries?: number | undefined
+  /** A URL that expires within this is refreshed (the job read again) before it is fetched. Default 60 s. */
+  readonly expiryMargin?: Duration.Input | undefined
+}
+
+const providerError = (error: { readonly message: string }) =>
+  new DownloadError({ reason: "Provider", message: error.message })
+
+const artifactOf = (job: Job, kind: OutputKind): Effect.Effect<Artifact, DownloadError> => {
+  const found =
+    job.state._tag === "Succeeded" ? artifactsOf(job.state.outputs).find(([k]) => k === kind)?.[1] : undefined
+  return found === undefined
+    ? Effect.fail(
+        new DownloadError({
+          reason: "Provider",
+          message: `${job.ref} has no ${kind} output (it is ${job.state._tag})`
+        })
+      )
+    : Effect.succeed(found)
+}
+
+const retryable = (error: DownloadError) =>
+  error.reason === "Timeout" ||
+  error.reason === "Network" ||
+  error.reason === "ShortBody" ||
+  (error.reason === "Http" &&
+    error.status !== undefined &&
+    (error.status === 408 || error.status === 429 || error.status >= 500))
+
+/** A URL refused as expired or gone: a fresh read of the job may give a working one. */
+const staleUrl = (error: DownloadError) =>
+  error.reason === "Http" && (error.status === 401 || error.status === 403 || error.status === 410)
+
+/**
+ * The artifact of `kind` as it stands now: the job's own, or, when its URL is past (or within
+ * `expiryMargin` of) `expiresAt` or `stale` says a fetch was refused, the one a fresh `get` gives.
+ */
+const current = (
+  provider: TranslationProviderService,
+  job: Job,
+  kind: OutputKind,
+  margin: Duration.Duration,
+  stale: boolean
+): Effect.Effect<Artifact, DownloadError> =>
+  Effect.gen(function* () {
+    const artifact = yield* artifactOf(job, kind)
+    if (artifact.url === undefined) return artifact
+    const now = yield* Clock.currentTimeMillis
+    const expiring =
+      artifact.expiresAt !== undefined && DateTime.toEpochMillis(artifact.expiresAt) - now <= Duration.toMillis(margin)
+    if (!expiring && !stale) return artifact
+    const fresh = yield* Effect.mapError(provider.get(job.ref), providerError)
+    return yield* artifactOf(fresh, kind)
+  })
+
+/** The body of an artifact: a GET of its URL, or a stream through the provider. */
+const bodyOf = (
+  provider: TranslationProviderService,
+  job: Job,
+  artifact: Artifact,
+  kind: OutputKind,
+  options: FetchOptions
+): Effect.Effect<Body, DownloadError, HttpClient.HttpClient> => {
+  const checked = (body: Body): Effect.Effect<Body, DownloadError> => {
+    const size = artifact.size
+    if (size === undefined) return Effect.succeed(body)
+    const mismatch = (got: number) =>
+      new DownloadError({
+        reason: "SizeMismatch",
+        message: `${kind} of ${job.ref}: ${got} bytes where the vendor said ${size}`
+      })
+    if (body.contentLength !== undefined && body.contentLength !== size)
+      return Effect.fail(mismatch(body.contentLength))
+    let received = 0
+    const stream = body.stream.pipe(
+      Stream.tap((chunk) => {
+        received += chunk.byteLength
+        return received > size ? Effect.fail(mismatch(received)) : Effect.void
+      }),
+      Stream.concat(Stream.suspend(() => (received === size ? Stream.empty : Stream.fail(mismatch(received)))))
+    )
+    return Effect.succeed({ ...body, stream })
+  }
+  if (artifact.url !== undefined) return Effect.flatMap(fetch(artifact.url, options), checked)
+  const maxBytes = options.maxBytes ?? defaults.maxBytes
+  return provider.download(job.ref, kind).pipe(
+    Effect.mapError(providerError),
+    Effect.flatMap((streamed) => {
+      if (streamed.contentLength !== undefined && streamed.contentLength > maxBytes) {
+        return Effect.fail(
+          new DownloadError({
+            reason: "TooLarge",
+            limitBytes: maxBytes,
+            message: `${kind} of ${job.ref} declares ${streamed.contentLength} bytes, more than the ${maxBytes} allowed`
+          })
+        )
+      }
+      let received = 0
+      return checked({
+        status: 200,
+        contentLength: streamed.contentLength,
+        mediaType: streamed.mediaType,
+        stream: streamed.stream.pipe(
+          Stream.mapError(providerError),
+          Stream.tap((chunk) => {
+            received += chunk.byteLength
+            return received > maxBytes
+              ? Effect.fail(
+                  new DownloadError({
+                    reason: "TooLarge",
+                    limitBytes: maxBytes,
+                    message: `${kind} of ${job.ref} sent more than the ${maxBytes} bytes allowed`
+                  })
+                )
+              : Effect.void
+          })
+        )
+      })
+    })
+  )
+}
+
+/**
+ * Opens one output of a succeeded job, whatever the vendor serves it as: a presigned URL (refreshed
+ * by reading the job again when it has expired, or when the vendor refuses it as stale) or a stream
+ * through the provider. Opening is retried where safe (every transfer is a GET); the body is read
+ * once by the caller, under `fetch`'s bounds, and fails with `SizeMismatch` when the vendor said
+ * another size. For a retried whole transfer into a file, use `saveOutput`.
+ */
+export const openOutput = (
+  provider: TranslationProviderService,
+  job: Job,
+  kind: OutputKind,
+  options: OutputOptions = {}
+): Effect.Effect<Body, DownloadError, HttpClient.HttpClient> =>
+  attempts(options, (stale) =>
+    Effect.flatMap(current(provider, job, kind, margin(options), stale), (artifact) =>
+      bodyOf(provider, job, artifact, kind, options)
+    )
+  )
+
+const margin = (options: OutputOptions) => Duration.fromInputUnsafe(options.expiryMargin ?? Duration.seconds(60))
+
+/**
+ * Runs `attempt` with retries: a transient failure is retried as it is; a URL the vendor refused
+ * (401, 403, 410) is retried once with a fresh read of the job (`stale`).
+ */
+const attempts = <A, R>(
+  options: OutputOptions,
+  attempt: (stale: boolean) => Effect.Effect<A, DownloadError, R>
+): Effect.Effect<A, DownloadError, R> =>
+  attempt(false).pipe(
+    Effect.catch((error) => (staleUrl(error) ? attempt(true) : Effect.fail(error))),
+    Effect.retry({
+      while: retryable,
+      schedule: Schedule.exponential(Duration.millis(500), 2),
+      times: Math.max(0, options.retries ?? 2)
+    })
+  )
+
+export interface SaveOutputOptions extends OutputOptions, Omit<WriteOptions, "name"> {
+  /** The file name; default `fileName(job, kind)`. */
+  readonly name?: string | undefined
+  /** Called as bytes arrive, with the count so far and the declared total. */
+  readonly onProgress?: ((bytes: number, total: number | undefined) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * Saves one output of a succeeded job into `dir` (see `openOutput` for how it is fetched): the name
+ * is checked before anything is fetched, a failed transfer leaves nothing under it, and the whole
+ * transfer is retried where safe.
+ */
+export const saveOutput = (
+  provider: TranslationProviderService,
+  job: Job,
+  kind: OutputKind,
+  options: SaveOutputOptions
+): Effect.Effect<Saved, DownloadError, HttpClient.HttpClient | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const writeOptions = { dir: options.dir, name: options.name ?? fileName(job, kind), force: options.force }
+    const final = yield* target(writeOptions)
+    const progress = options.onProgress
+    return yield* attempts(options, (stale) =>
+      Effect.gen(function* () {
+        const artifact = yield* current(provider, job, kind, margin(options), stale)
+        const body = yield* bodyOf(provider, job, artifact, kind, options)
+        let bytes = 0
+        const stream =
+          progress === undefined
+            ? body.stream
+            : Stream.tap(body.stream, (chunk) => {
+                bytes += chunk.byteLength
+                return progress(bytes, body.contentLength)
+              })
+        return yield* writeAt(stream, final, options.force === true)
+      })
+    )
   })

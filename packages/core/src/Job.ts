@@ -28,17 +28,41 @@ export const JobId = Schema.String.check(
   })
 )
 
-/** A reference to one vendor job, with the stable string form `provider:kind:id`. */
+/** A BCP-47 tag as a reference carries it: letters and digits in subtags joined by dashes. */
+export const RefLanguage = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$/, { expected: "a BCP-47 language tag, e.g. es or pt-BR" })
+)
+
+/** The vendor API version that created a job, where a provider has several: `v3`, `v2`, `2026-08`. */
+export const ApiVersion = Schema.String.check(
+  Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,31}$/, { expected: "an API version such as v3" })
+)
+
+/**
+ * A reference to one vendor job. It carries what a provider needs to act on the job without a read:
+ * its target language and, where the vendor has several APIs, the version that created it (a v3
+ * provider refuses a v2 job instead of asking the wrong API about it).
+ *
+ * String form: `provider[@apiVersion]:kind[/language]:id`, e.g. `heygen@v3:review/es:abc123`. Both
+ * additions sit before the second colon, where neither a provider id, a kind, a version nor a
+ * language tag can hold a colon, so the id (everything after the second colon) is never cut, whatever
+ * it holds. The plain form `provider:kind:id` printed by earlier versions parses with both fields
+ * absent, and a provider then falls back to what it did for them (e.g. HeyGen's id suffix).
+ */
 export class JobRef extends Schema.Class<JobRef>("@polydub/core/JobRef")({
   provider: ProviderId,
   kind: JobKind,
-  id: JobId
+  id: JobId,
+  /** The BCP-47 target language of the job, where known. */
+  language: Schema.optionalKey(RefLanguage),
+  /** The vendor API version that created the job, where the provider has several. */
+  apiVersion: Schema.optionalKey(ApiVersion)
 }) {
   override toString(): string {
-    return `${this.provider}:${this.kind}:${this.id}`
+    return formatRef(this)
   }
 
-  /** Parses `provider:kind:id`; the id is everything after the second colon and may hold colons. */
+  /** Parses `provider[@apiVersion]:kind[/language]:id`; the id is everything after the second colon. */
   static parse(input: string): Effect.Effect<JobRef, JobRefParseError> {
     return parseRef(input)
   }
@@ -48,32 +72,46 @@ export class JobRef extends Schema.Class<JobRef>("@polydub/core/JobRef")({
     return parseRefOption(input)
   }
 
-  /** The string form, `provider:kind:id`. */
+  /** The string form, `provider[@apiVersion]:kind[/language]:id`. */
   static format(ref: JobRef): string {
     return formatRef(ref)
   }
 }
 
-/** `JobRef.toString()` as a function, for `map`. */
-export const formatRef = (ref: JobRef): string => `${ref.provider}:${ref.kind}:${ref.id}`
+/** `JobRef.toString()` as a function, for `map`: the one way a reference is printed. */
+export const formatRef = (ref: JobRef): string =>
+  `${ref.provider}${ref.apiVersion === undefined ? "" : `@${ref.apiVersion}`}:${ref.kind}` +
+  `${ref.language === undefined ? "" : `/${ref.language}`}:${ref.id}`
 
-/** A string that is not a `provider:kind:id` reference. */
+/**
+ * What identifies the vendor job, `provider:kind:id`, whatever else the reference carries: two
+ * references to the same job with and without a language are the same record in a store.
+ */
+export const refIdentity = (ref: JobRef): string => `${ref.provider}:${ref.kind}:${ref.id}`
+
+/** A string that is not a job reference. */
 export class JobRefParseError extends Schema.TaggedError<JobRefParseError>()("JobRefParseError", {
   input: Schema.String,
   message: Schema.String
 }) {}
 
-const refPattern = /^([a-z][a-z0-9-]*):(translation|review):(.*)$/su
+const refPattern = /^([a-z][a-z0-9-]*)(?:@([^:/]*))?:(translation|review)(?:\/([^:]*))?:(.*)$/su
 
 /** The reference `input` spells, if it spells one a `JobRef` can hold. */
 const refOf = (input: string): Option.Option<JobRef> => {
   const match = refPattern.exec(input)
-  return match === null
-    ? Option.none()
-    : JobRef.makeOption({ provider: match[1]!, kind: match[2] as JobKind, id: match[3]! })
+  if (match === null) return Option.none()
+  const [, provider, apiVersion, kind, language, id] = match
+  return JobRef.makeOption({
+    provider: provider!,
+    kind: kind as JobKind,
+    id: id!,
+    ...(apiVersion === undefined ? {} : { apiVersion }),
+    ...(language === undefined ? {} : { language })
+  })
 }
 
-/** Parses `provider:kind:id`; the id is everything after the second colon and may hold colons. */
+/** Parses `provider[@apiVersion]:kind[/language]:id`; the id is everything after the second colon. */
 export const parseRef = (input: string): Effect.Effect<JobRef, JobRefParseError> =>
   Effect.fromOption(
     refOf(input),
@@ -82,8 +120,9 @@ export const parseRef = (input: string): Effect.Effect<JobRef, JobRefParseError>
         input: input.slice(0, 200),
         message:
           `not a job reference: ${JSON.stringify(input.slice(0, 80))} ` +
-          `(expected provider:kind:id with kind "translation" or "review" and an id of 1–512 characters ` +
-          `without control characters or surrounding spaces, e.g. heygen:review:abc123-es)`
+          `(expected provider[@version]:kind[/language]:id with kind "translation" or "review" and an id of ` +
+          `1–512 characters without control characters or surrounding spaces, e.g. heygen:review:abc123-es ` +
+          `or heygen@v3:review/es:abc123)`
       })
   )
 
@@ -100,12 +139,23 @@ export const JobRefFromString = Schema.String.pipe(
   })
 )
 
-/** A file a finished job produced. Vendor URLs are usually presigned: `expiresAt` says until when. */
+/**
+ * A file a finished job produced. Most vendors give a presigned `url`, valid until `expiresAt` where
+ * the URL says so (`Downloads` reads the job again for a fresh one past it). A vendor that serves its
+ * outputs from an authenticated endpoint gives no URL: the file is streamed through the provider
+ * (`TranslationProvider.download`). A URL artifact encodes exactly as it always did.
+ */
 export class Artifact extends Schema.Class<Artifact>("@polydub/core/Artifact")({
-  url: Schema.String,
+  /** A URL anyone holding it can GET; absent when the file is fetched through the provider. */
+  url: Schema.optionalKey(Schema.String),
   expiresAt: Schema.optionalKey(Schema.DateTimeUtc),
-  mediaType: Schema.optionalKey(Schema.String)
+  mediaType: Schema.optionalKey(Schema.String),
+  /** The size in bytes, where the vendor says it: a download of another size fails. */
+  size: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
 }) {}
+
+/** The files a succeeded job can yield. */
+export type OutputKind = "video" | "audio" | "srt" | "vtt" | "lipSyncVideo"
 
 /** What a succeeded job yields; each present only where the provider produced it. */
 export class Outputs extends Schema.Class<Outputs>("@polydub/core/Outputs")({

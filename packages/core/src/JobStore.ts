@@ -28,7 +28,7 @@ import { hostname } from "node:os"
 import { dirname } from "node:path"
 import { threadId } from "node:worker_threads"
 import { Context, Duration, Effect, Layer, Result, Schedule, Schema } from "effect"
-import { type Job, JobJson } from "./Job.js"
+import { type Job, JobJson, parseRefOption, refIdentity } from "./Job.js"
 
 /** A submission whose vendor answer has not been recorded yet. */
 export const PendingSubmission = Schema.Struct({
@@ -91,8 +91,8 @@ export const makeMemory: Effect.Effect<JobStoreService> = Effect.sync(() => {
   const pending = new Map<string, PendingSubmission>()
   return {
     load: Effect.sync(() => ({ jobs: [...jobs.values()], pending: [...pending.values()] })),
-    put: (job) => Effect.sync(() => void jobs.set(String(job.ref), job)),
-    remove: (ref) => Effect.sync(() => void jobs.delete(ref)),
+    put: (job) => Effect.sync(() => void jobs.set(refIdentity(job.ref), job)),
+    remove: (ref) => Effect.sync(() => void jobs.delete(String(identityOf(ref)))),
     putPending: (s) => Effect.sync(() => void pending.set(s.idempotencyKey, s)),
     removePending: (key) => Effect.sync(() => void pending.delete(key))
   }
@@ -172,7 +172,7 @@ const contentsOf = (document: Document): Contents & { readonly unreadable: Reado
   const unreadable: Array<UnreadableRecord> = []
   document.jobs.forEach((record, index) => {
     const job = decodeJob(record)
-    if (Result.isSuccess(job)) jobs.set(String(job.success.ref), job.success)
+    if (Result.isSuccess(job)) jobs.set(refIdentity(job.success.ref), job.success)
     else unreadable.push({ section: "jobs", index, reason: oneLine(job.failure.message), record })
   })
   document.pending.forEach((record, index) => {
@@ -181,6 +181,16 @@ const contentsOf = (document: Document): Contents & { readonly unreadable: Reado
     else unreadable.push({ section: "pending", index, reason: oneLine(submission.failure.message), record })
   })
   return { jobs: [...jobs.values()], pending: [...pending.values()], unreadable }
+}
+
+/**
+ * The job a stored reference names (`provider:kind:id`): a reference printed with its language and
+ * API version is the same record as the plain form an earlier version stored.
+ */
+const identityOf = (ref: unknown): unknown => {
+  if (typeof ref !== "string") return ref
+  const parsed = parseRefOption(ref)
+  return parsed._tag === "Some" ? refIdentity(parsed.value) : ref
 }
 
 const field = (record: unknown, name: string): unknown =>
@@ -449,13 +459,18 @@ export const makeFile = (path: string): Effect.Effect<JobStoreService, JobStoreE
       }),
       put: (job) =>
         Effect.flatMap(Effect.mapError(encodeJob(job), encodeError), (record) => {
-          const key = String(job.ref)
+          const key = refIdentity(job.ref)
           return mutate(path, (document) => ({
             ...document,
-            jobs: upsert(document.jobs, (r) => field(r, "ref") === key, record)
+            jobs: upsert(document.jobs, (r) => identityOf(field(r, "ref")) === key, record)
           }))
         }),
-      remove: (ref) => mutate(path, removing("jobs", "ref", ref)),
+      remove: (ref) =>
+        mutate(path, (document) => {
+          const key = identityOf(ref)
+          const kept = document.jobs.filter((record) => identityOf(field(record, "ref")) !== key)
+          return kept.length === document.jobs.length ? undefined : { ...document, jobs: kept }
+        }),
       putPending: (submission) =>
         Effect.flatMap(Effect.mapError(encodePending(submission), encodeError), (record) =>
           mutate(path, (document) => ({

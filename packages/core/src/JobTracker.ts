@@ -16,7 +16,7 @@
  * awaited by `awaitAll`; it stays tracked, at a lower priority, since the vendor may yet finish it.
  */
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, PubSub, Result, Stream } from "effect"
-import { isResting, isTerminal, Job, type JobRef, type JobState, sameState } from "./Job.js"
+import { isResting, isTerminal, Job, type JobRef, type JobState, refIdentity, sameState } from "./Job.js"
 import { JobStore } from "./JobStore.js"
 import { retryAfterOf, type TranslationError } from "./TranslationError.js"
 import { type Budget, TranslationProvider, type TranslationProviderService } from "./TranslationProvider.js"
@@ -95,7 +95,7 @@ interface Entry {
   reading: boolean
 }
 
-const key = (ref: JobRef) => `${ref.provider}:${ref.kind}:${ref.id}`
+const key = (ref: JobRef) => refIdentity(ref)
 
 /** Builds a tracker for a provider; it runs until the scope closes. */
 export const make = Effect.fnUntraced(function* (provider: TranslationProviderService, options: TrackerOptions = {}) {

@@ -4,8 +4,8 @@
  * hooks only speak the vendor's wire format, while validation (languages, capabilities, references),
  * fan-out of targets, idempotency keys, spans and error shaping live here, once.
  */
-import { Context, type Duration, Effect, Result } from "effect"
-import { formatRef, type Job, type JobRef, type JobState } from "./Job.js"
+import { Context, type Duration, Effect, type FileSystem, Result, Schema, SchemaIssue, type Stream } from "effect"
+import { formatRef, type Job, type JobRef, type JobState, type OutputKind } from "./Job.js"
 import * as Language from "./Language.js"
 import { idempotencyKeyPattern, mintIdempotencyKey } from "./Policy.js"
 import type { TargetResult } from "./Submission.js"
@@ -13,6 +13,7 @@ import type { Transcript } from "./Transcript.js"
 import {
   InvalidRequest,
   NotFound,
+  PayloadTooLarge,
   type TranslationError,
   UnexpectedResponse,
   Unsupported,
@@ -26,49 +27,52 @@ export interface Budget {
   readonly window: Duration.Duration
 }
 
-/** What a provider can do. Absent features fail with `Unsupported` before anything is sent. */
-export interface Capabilities {
-  /** A review (proofread) step with an editable transcript before rendering. */
-  readonly review: boolean
+/**
+ * What a provider declares it can do. Each feature is said once: `review` and `remove` are not
+ * declared but follow from the hooks a provider fills in (see `Capabilities`). Every limit here is
+ * enforced by core before anything is sent (`maxUploadBytes`, `targetsPerRequest`, `bulkStatus`,
+ * `idempotencyWindow` through `Idempotency`) or by the provider's client (`budget`).
+ */
+export interface DeclaredCapabilities {
   /** How a URL source reaches the vendor: it fetches it, or polydub streams it through an upload. */
   readonly urlInput: "native" | "proxied"
   /** Local files and streams are uploaded (streamed). */
   readonly fileInput: boolean
-  /** The largest upload the vendor takes, in bytes. */
+  /**
+   * The largest upload the vendor takes, in bytes, where it has one. Core refuses a file (by its
+   * size on disk) or a stream of declared size over it with `PayloadTooLarge`, before anything is sent.
+   */
   readonly maxUploadBytes?: number | undefined
+  /** What a succeeded job can yield; asking for captions or lip sync where absent is `Unsupported`. */
   readonly outputs: {
     readonly video: boolean
     readonly audio: boolean
     readonly captions: boolean
     readonly lipSyncVideo: boolean
   }
-  readonly captions: boolean
+  /** Translating the voice track only (`audioOnly` on a request). */
   readonly audioOnly: boolean
-  readonly lipSync: boolean
   /** The vendor calls back on completion (callback URL or registered endpoints). */
   readonly webhooks: boolean
-  /** Jobs can be deleted. */
-  readonly remove: boolean
   /** The vendor honours idempotency keys on submissions. */
   readonly idempotency: boolean
   /**
    * How long the vendor remembers a key (HeyGen: 24 hours). A submission retried later under the
-   * same key is no longer replayed but billed again, so callers must not reuse a key past this.
+   * same key is no longer replayed but billed again: `Idempotency.pendingKey` refuses such a key.
    */
   readonly idempotencyWindow?: Duration.Duration | undefined
-  /** How many target languages one vendor request can take. */
+  /** How many target languages one vendor request can take; core splits larger requests. */
   readonly targetsPerRequest: number
-  /** How many jobs one bulk status request can read, where the vendor has one. */
+  /** How many jobs one bulk status request can read, where the vendor has one; core splits larger reads. */
   readonly bulkStatus?: number | undefined
   /**
-   * Budgets: status reads, submissions, jobs running at once. Where the provider's client enforces a
-   * budget, this is the budget it really enforces (the vendor's published or the configured figure,
-   * less any requests it holds in reserve), so a caller pacing itself by it never queues in the client.
+   * Request budgets the provider's client enforces: status reads and submissions. Each is the budget
+   * it really enforces (the vendor's published or the configured figure, less any requests it holds
+   * in reserve), so a caller pacing itself by it never queues in the client.
    */
   readonly budget: {
     readonly status?: Budget | undefined
     readonly submit?: Budget | undefined
-    readonly concurrentJobs?: number | undefined
   }
   /** The vendor's advised polling: first delay, then growing to `max`. */
   readonly polling: {
@@ -77,12 +81,35 @@ export interface Capabilities {
   }
 }
 
+/**
+ * What a provider can do, as applications read it: the declared capabilities plus what core derives
+ * from the provider's hooks. Absent features fail with `Unsupported` before anything is sent.
+ */
+export interface Capabilities extends DeclaredCapabilities {
+  /** A review (proofread) step: the provider has `transcript`, `reviseTranscript` and `approve`. */
+  readonly review: boolean
+  /** Jobs can be deleted: the provider has `remove`. */
+  readonly remove: boolean
+}
+
+/** An output streamed through the provider (an artifact without a URL). */
+export interface ArtifactBody {
+  /** The bytes, read once. */
+  readonly stream: Stream.Stream<Uint8Array, TranslationError>
+  /** The length the vendor declared, where it did. */
+  readonly contentLength?: number | undefined
+  /** The media type the vendor declared, where it did. */
+  readonly mediaType?: string | undefined
+}
+
 /** The outcome of one reference in a bulk read. */
 export type JobResult = Result.Result<Job, TranslationError>
 
 /** The service. */
 export interface TranslationProviderService {
   readonly id: string
+  /** The vendor API version this provider speaks, where the vendor has several (`"v3"`). */
+  readonly apiVersion?: string | undefined
   readonly capabilities: Capabilities
   /** Supported target languages: BCP-47 tags with the vendor's own names. */
   readonly languages: ReadonlyArray<Language.LanguageEntry>
@@ -102,10 +129,18 @@ export interface TranslationProviderService {
   readonly transcript: (ref: JobRef) => Effect.Effect<Transcript, TranslationError>
   /** Replaces the transcript of a review job. */
   readonly reviseTranscript: (ref: JobRef, transcript: Transcript) => Effect.Effect<void, TranslationError>
-  /** Renders a reviewed job; returns the new translation job. */
+  /**
+   * Renders a reviewed job; returns the new translation job. Acts on what the reference carries (its
+   * language): no status read is spent; a job not ready for approval is refused by the vendor.
+   */
   readonly approve: (ref: JobRef, options?: ApproveOptions) => Effect.Effect<Job, TranslationError>
   /** Deletes a job at the vendor. */
   readonly remove: (ref: JobRef) => Effect.Effect<void, TranslationError>
+  /**
+   * Streams one output of a succeeded job through the provider (authenticated), for artifacts
+   * without a URL. `Downloads` calls it; `Unsupported` where every output is a URL.
+   */
+  readonly download: (ref: JobRef, kind: OutputKind) => Effect.Effect<ArtifactBody, TranslationError>
 }
 
 export class TranslationProvider extends Context.Service<TranslationProvider, TranslationProviderService>()(
@@ -133,8 +168,21 @@ export interface ResolvedRequest extends Omit<TranslationRequest, "targets"> {
  */
 export interface ProviderHooks<Staged = undefined> {
   readonly id: string
-  readonly capabilities: Capabilities
+  /**
+   * The vendor API version this provider speaks, where the vendor has several. A reference that
+   * names another version is refused with `InvalidRequest` before anything is sent; one that names
+   * none (printed by an earlier version) is taken as this one's.
+   */
+  readonly apiVersion?: string | undefined
+  readonly capabilities: DeclaredCapabilities
   readonly languages: Language.LanguageTable
+  /**
+   * The schema of this provider's `providerOptions[id]`. Core decodes the options with it (excess
+   * fields refused) before anything is sent; a field it refuses is an `InvalidRequest` naming it.
+   */
+  readonly options?: Schema.Decoder<unknown> | undefined
+  /** Reads file sizes, so that core refuses a file over `maxUploadBytes` before anything is sent. */
+  readonly fileSystem?: FileSystem.FileSystem | undefined
   /**
    * Prepares the source once for all the vendor requests of one submission, where the vendor can
    * take it once for several (HeyGen uploads a file as an asset, then names it in each request).
@@ -155,7 +203,32 @@ export interface ProviderHooks<Staged = undefined> {
     | undefined
   readonly approve?: ((ref: JobRef, options: ApproveOptions) => Effect.Effect<Job, TranslationError>) | undefined
   readonly remove?: ((ref: JobRef) => Effect.Effect<void, TranslationError>) | undefined
+  /** Streams an output that has no URL; needed by a provider whose artifacts come without one. */
+  readonly download?: ((ref: JobRef, kind: OutputKind) => Effect.Effect<ArtifactBody, TranslationError>) | undefined
 }
+
+/** The path of the first failing field of a Schema issue, `a.b.0`, or `""` at the root. */
+const issuePath = (issue: SchemaIssue.Issue): string => {
+  const path: Array<PropertyKey> = []
+  let current: SchemaIssue.Issue | undefined = issue
+  for (let i = 0; i < 20 && current !== undefined; i++) {
+    if (current._tag === "Pointer") {
+      path.push(...current.path)
+      current = current.issue
+    } else if (current._tag === "Composite" || current._tag === "AnyOf") {
+      current = current.issues[0]
+    } else if (current._tag === "Filter" || current._tag === "Encoding") {
+      current = current.issue
+    } else {
+      current = undefined
+    }
+  }
+  return path.map(String).join(".")
+}
+
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+const oneLine = (text: string) => text.replace(/\s+/g, " ").slice(0, 300)
 
 const unsupported = (provider: string, operation: string, feature: string, detail?: string) =>
   new Unsupported({
@@ -170,12 +243,29 @@ const invalid = (provider: string, operation: string, param: string, message: st
 
 /** Builds a `TranslationProvider` from a provider's hooks. */
 export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): TranslationProviderService => {
-  const { capabilities: caps, id } = hooks
+  const { id } = hooks
+  const caps: Capabilities = {
+    ...hooks.capabilities,
+    review: hooks.transcript !== undefined && hooks.reviseTranscript !== undefined && hooks.approve !== undefined,
+    remove: hooks.remove !== undefined
+  }
+  const decodeOptions =
+    hooks.options === undefined ? undefined : Schema.decodeUnknownResult(hooks.options, { onExcessProperty: "error" })
 
   const checkRef = (operation: string, ref: JobRef, kind?: JobRef["kind"]) => {
     if (ref.provider !== id) {
       return Effect.fail(
         invalid(id, operation, "ref", `${formatRef(ref)} belongs to provider "${ref.provider}", not "${id}"`)
+      )
+    }
+    if (ref.apiVersion !== undefined && hooks.apiVersion !== undefined && ref.apiVersion !== hooks.apiVersion) {
+      return Effect.fail(
+        invalid(
+          id,
+          operation,
+          "ref",
+          `${formatRef(ref)} was created through ${id}'s ${ref.apiVersion} API; this provider speaks ${hooks.apiVersion}`
+        )
       )
     }
     if (kind !== undefined && ref.kind !== kind) {
@@ -196,6 +286,48 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
       message: `${id} answered ${got} jobs for ${asked} targets; none for ${target.tag}, whose outcome is unknown`
     })
 
+  // The provider's own options, decoded by its schema: a misspelt or mistyped field is refused by name.
+  const checkOptions = (request: TranslationRequest) => {
+    if (decodeOptions === undefined) return Effect.void
+    const options: unknown = (request.providerOptions as Record<string, unknown> | undefined)?.[id]
+    if (options === undefined) return Effect.void
+    const decoded = decodeOptions(options)
+    if (Result.isSuccess(decoded)) return Effect.void
+    const issue = decoded.failure.issue
+    const path = issuePath(issue)
+    return Effect.fail(
+      invalid(
+        id,
+        "submit",
+        path === "" ? `providerOptions.${id}` : `providerOptions.${id}.${path}`,
+        `providerOptions.${id}: ${oneLine(formatIssue(issue))}`
+      )
+    )
+  }
+
+  // The size core can know before sending: a file's on disk, a stream's declared one.
+  const checkSize = Effect.fnUntraced(function* (request: TranslationRequest) {
+    const limit = caps.maxUploadBytes
+    if (limit === undefined || request.source._tag === "Url") return
+    let size: number | undefined
+    if (request.source._tag === "Stream") size = request.source.size
+    else if (hooks.fileSystem !== undefined) {
+      const path = request.source.path
+      const info = yield* hooks.fileSystem
+        .stat(path)
+        .pipe(Effect.mapError((e) => invalid(id, "submit", "source", `cannot read ${path}: ${e.message}`)))
+      size = Number(info.size)
+    }
+    if (size !== undefined && size > limit) {
+      return yield* new PayloadTooLarge({
+        provider: id,
+        operation: "submit",
+        limitBytes: limit,
+        message: `${id} takes uploads up to ${limit} bytes; this source is ${size} bytes`
+      })
+    }
+  })
+
   const validate = Effect.fnUntraced(function* (request: TranslationRequest) {
     const op = "submit"
     if (request.targets.length === 0) {
@@ -204,9 +336,11 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     if (request.review === true && !caps.review) {
       return yield* unsupported(id, op, "review", "a review step before rendering")
     }
-    if (request.captions === true && !caps.captions) return yield* unsupported(id, op, "captions")
+    if (request.captions === true && !caps.outputs.captions) return yield* unsupported(id, op, "captions")
     if (request.audioOnly === true && !caps.audioOnly) return yield* unsupported(id, op, "audioOnly", "audio-only")
-    if (request.lipSync === true && !caps.lipSync) return yield* unsupported(id, op, "lipSync", "lip sync")
+    if (request.lipSync === true && !caps.outputs.lipSyncVideo) {
+      return yield* unsupported(id, op, "lipSync", "lip sync")
+    }
     if (request.callback !== undefined && !caps.webhooks) {
       return yield* unsupported(id, op, "callback", "completion callbacks")
     }
@@ -222,6 +356,8 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     if (request.idempotencyKey !== undefined && !idempotencyKeyPattern.test(request.idempotencyKey)) {
       return yield* invalid(id, op, "idempotencyKey", "an idempotency key is 1–255 characters of A–Z a–z 0–9 _ - : .")
     }
+    yield* checkOptions(request)
+    yield* checkSize(request)
     let sourceLanguage: string | undefined
     if (request.sourceLanguage !== undefined) {
       sourceLanguage = yield* Language.normalize(request.sourceLanguage).pipe(
@@ -308,7 +444,11 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
 
   const getMany = Effect.fn("TranslationProvider.getMany")(function* (refs: ReadonlyArray<JobRef>) {
     yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.count": refs.length })
-    const foreign = refs.find((ref) => ref.provider !== id)
+    const foreign = refs.find(
+      (ref) =>
+        ref.provider !== id ||
+        (ref.apiVersion !== undefined && hooks.apiVersion !== undefined && ref.apiVersion !== hooks.apiVersion)
+    )
     if (foreign !== undefined) yield* checkRef("getMany", foreign)
     if (refs.length === 0) return []
     if (hooks.getMany !== undefined) {
@@ -345,7 +485,7 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
     if (hooks.approve === undefined || !caps.review) return yield* unsupported(id, "approve", "review")
     yield* checkRef("approve", ref, "review")
-    if (options.captions === true && !caps.captions) return yield* unsupported(id, "approve", "captions")
+    if (options.captions === true && !caps.outputs.captions) return yield* unsupported(id, "approve", "captions")
     if (options.audioOnly === true && !caps.audioOnly) return yield* unsupported(id, "approve", "audioOnly")
     if (options.callback !== undefined && !caps.webhooks) return yield* unsupported(id, "approve", "callback")
     if (options.idempotencyKey !== undefined && !idempotencyKeyPattern.test(options.idempotencyKey)) {
@@ -367,8 +507,18 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     return yield* hooks.remove(ref)
   })
 
+  const download = Effect.fn("TranslationProvider.download")(function* (ref: JobRef, kind: OutputKind) {
+    yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref), "polydub.output": kind })
+    if (hooks.download === undefined) {
+      return yield* unsupported(id, "download", "download", "streaming outputs: its outputs are URLs")
+    }
+    yield* checkRef("download", ref, "translation")
+    return yield* hooks.download(ref, kind)
+  })
+
   return {
     id,
+    ...(hooks.apiVersion === undefined ? {} : { apiVersion: hooks.apiVersion }),
     capabilities: caps,
     languages: hooks.languages.entries,
     submit,
@@ -377,7 +527,8 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     transcript,
     reviseTranscript,
     approve,
-    remove
+    remove,
+    download
   }
 }
 

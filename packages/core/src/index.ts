@@ -2,6 +2,8 @@
  * @polydub/core — the provider-agnostic video translation contract.
  */
 export * as Downloads from "./Downloads.js"
+export * as Idempotency from "./Idempotency.js"
+export { IdempotencyKeyExpired } from "./Idempotency.js"
 export * from "./Job.js"
 export * as JobStore from "./JobStore.js"
 export * as Jobs from "./Jobs.js"
@@ -14,8 +16,10 @@ export { SubmissionFailed, type TargetResult } from "./Submission.js"
 export * as Transcript from "./Transcript.js"
 export * from "./TranslationError.js"
 export {
+  type ArtifactBody,
   type Budget,
   type Capabilities,
+  type DeclaredCapabilities,
   type JobResult,
   make as makeProvider,
   mapStatus,

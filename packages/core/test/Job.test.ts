@@ -44,25 +44,57 @@ describe("JobRef", () => {
     Effect.gen(function* () {
       const error = yield* Effect.flip(JobRef.parse(input))
       assert.strictEqual(error._tag, "JobRefParseError")
-      assert.include(error.message, "provider:kind:id")
+      assert.include(error.message, "provider[@version]:kind[/language]:id")
     })
   )
 
   it("round-trips every reference through its string form (property)", () => {
-    const arb = fc.record({
-      provider: fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/),
-      kind: fc.constantFrom("translation" as const, "review" as const),
-      id: fc.string({ minLength: 1, maxLength: 60 }).filter(Schema.is(JobId))
-    })
+    const arb = fc.record(
+      {
+        provider: fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/),
+        kind: fc.constantFrom("translation" as const, "review" as const),
+        id: fc.string({ minLength: 1, maxLength: 60 }).filter(Schema.is(JobId)),
+        language: fc.constantFrom("es", "pt-BR", "zh-Hans", "ur-ur-PK", "fil"),
+        apiVersion: fc.constantFrom("v2", "v3", "2026-08", "v1.5")
+      },
+      { requiredKeys: ["provider", "kind", "id"] }
+    )
     fc.assert(
       fc.property(arb, (fields) => {
         const ref = new JobRef(fields)
         const back = Effect.runSync(JobRef.parse(String(ref)))
-        return back.provider === ref.provider && back.kind === ref.kind && back.id === ref.id
+        return (
+          back.provider === ref.provider &&
+          back.kind === ref.kind &&
+          back.id === ref.id &&
+          back.language === ref.language &&
+          back.apiVersion === ref.apiVersion
+        )
       }),
       { numRuns: 2000 }
     )
   })
+
+  it.effect("carries the language and the API version before the id, where no id can be cut", () =>
+    Effect.gen(function* () {
+      const ref = new JobRef({ provider: "heygen", kind: "review", id: "a:b/c@d#es", language: "es", apiVersion: "v3" })
+      assert.strictEqual(String(ref), "heygen@v3:review/es:a:b/c@d#es")
+      const back = yield* JobRef.parse(String(ref))
+      assert.deepStrictEqual(back, ref)
+      const plain = yield* JobRef.parse("heygen:review:abc123-es")
+      assert.isUndefined(plain.language)
+      assert.isUndefined(plain.apiVersion)
+      assert.strictEqual(plain.id, "abc123-es")
+      // An id that looks like the new suffixes stays an id in the old form.
+      const old = yield* JobRef.parse("heygen:translation:x/es:y")
+      assert.strictEqual(old.id, "x/es:y")
+      assert.isUndefined(old.language)
+      // A language or a version that is not one is refused, not folded into the id.
+      assert.isTrue(Option.isNone(JobRef.parseOption("heygen:review/e s:abc")))
+      assert.isTrue(Option.isNone(JobRef.parseOption("heygen@:review:abc")))
+      assert.isTrue(Option.isNone(JobRef.parseOption("heygen@V3:review:abc")))
+    })
+  )
 
   it("refuses at construction an id it could not parse back: line breaks, control characters, spaces at the ends", () => {
     for (const id of ["a\nb", "a\rb", "abc\u2028", "a\u0000b", "\tabc", "abc ", "", "x".repeat(513)]) {

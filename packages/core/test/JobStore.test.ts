@@ -237,3 +237,29 @@ describe("JobStore.makeFile", () => {
     })
   )
 })
+
+describe("references that carry their language", () => {
+  it.effect("are the same record as the plain form an earlier version stored", () =>
+    Effect.gen(function* () {
+      const path = tempStore()
+      const store = yield* JobStore.makeFile(path)
+      const plain = jobOf("abc-es")
+      yield* store.put(plain)
+      const enriched = new Job({
+        ...plain,
+        ref: new JobRef({ provider: "heygen", kind: "translation", id: "abc-es", language: "es", apiVersion: "v3" }),
+        state: State.running()
+      })
+      yield* store.put(enriched)
+      const { jobs } = yield* store.load
+      assert.strictEqual(jobs.length, 1)
+      assert.strictEqual(String(jobs[0]!.ref), "heygen@v3:translation/es:abc-es")
+      yield* store.remove("heygen:translation:abc-es")
+      assert.strictEqual((yield* store.load).jobs.length, 0)
+      const memory = yield* JobStore.makeMemory
+      yield* memory.put(plain)
+      yield* memory.put(enriched)
+      assert.strictEqual((yield* memory.load).jobs.length, 1)
+    })
+  )
+})

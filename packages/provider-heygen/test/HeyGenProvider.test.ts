@@ -491,3 +491,90 @@ describe("HeyGen idempotency in flight", () => {
       }).pipe(Effect.scoped)
   )
 })
+
+describe("HeyGen references carry their language and API version", () => {
+  it.live("a v2 reference is refused by the v3 provider before anything is sent, and the other way round", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const before = sim.requests()
+      for (const [ref, speaks] of [
+        [new JobRef({ provider: "heygen", kind: "translation", id: "abc-es", apiVersion: "v2" }), "v3"],
+        [new JobRef({ provider: "heygen", kind: "review", id: "abc-es", language: "es", apiVersion: "v2" }), "v3"]
+      ] as const) {
+        const error = yield* Effect.flip(ref.kind === "review" ? provider.approve(ref) : provider.get(ref))
+        assert.strictEqual(error._tag, "InvalidRequest")
+        assert.include(error.message, `speaks ${speaks}`)
+      }
+      const mixed = yield* Effect.flip(
+        provider.getMany([
+          new JobRef({ provider: "heygen", kind: "translation", id: "abc-es", apiVersion: "v3" }),
+          new JobRef({ provider: "heygen", kind: "translation", id: "def-es", apiVersion: "v2" })
+        ])
+      )
+      assert.strictEqual(mixed._tag, "InvalidRequest")
+      assert.strictEqual(sim.requests(), before, "a request was sent")
+    }).pipe(Effect.provide(stack()))
+  )
+
+  for (const apiVersion of ["v3", "v2"] as const) {
+    it.live(`${apiVersion}: a reference printed without its language (earlier versions) still reads and approves`, () =>
+      Effect.gen(function* () {
+        const provider = yield* TranslationProvider
+        const [review] = yield* provider
+          .submit({ source: Source.url("https://media.example.com/q3.mp4"), targets: ["es-MX"], review: true })
+          .pipe(Submission.all)
+        assert.strictEqual(String(review!.ref), `heygen@${apiVersion}:review/es-MX:${review!.ref.id}`)
+        const plain = new JobRef({ provider: "heygen", kind: "review", id: review!.ref.id })
+        const ready = yield* follow(plain)
+        assert.strictEqual(ready.state._tag, "AwaitingReview")
+        assert.strictEqual(ready.language, "es-MX")
+        const rendering = yield* provider.approve(plain)
+        assert.strictEqual(rendering.language, "es-MX")
+        assert.strictEqual(rendering.ref.language, "es-MX")
+        assert.strictEqual(rendering.ref.apiVersion, apiVersion)
+      }).pipe(Effect.provide(stack({}, { apiVersion })))
+    )
+  }
+
+  it.live("approving a proofread that is not ready yet is refused by HeyGen, with no read spent first", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const [review] = yield* provider
+        .submit({ source: Source.url("https://media.example.com/q3.mp4"), targets: ["es"], review: true })
+        .pipe(Submission.all)
+      const before = sim.requests()
+      const error = yield* Effect.flip(provider.approve(review!.ref))
+      assert.strictEqual(error._tag, "InvalidRequest")
+      assert.strictEqual(sim.requests() - before, 1)
+      assert.strictEqual(sim.billableSubmissions(), 1)
+    }).pipe(Effect.provide(stack({ proofreadMs: 60_000 })))
+  )
+})
+
+describe("providerOptions.heygen", () => {
+  it.live("a misspelt or mistyped option is an InvalidRequest naming it, before anything is sent", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* HeyGenSimulator.Simulator
+      const source = Source.url("https://media.example.com/a.mp4")
+      for (const [heygen, param] of [
+        [{ brandGlosaryId: "g1" }, "providerOptions.heygen.brandGlosaryId"],
+        [{ mode: "fast" }, "providerOptions.heygen.mode"],
+        [{ startTime: -1 }, "providerOptions.heygen.startTime"]
+      ] as const) {
+        const error = yield* Effect.flip(
+          // A caller without the types (JSON from elsewhere) can send anything.
+          provider.submit({ source, targets: ["es"], providerOptions: { heygen: heygen as HeyGen.HeyGenOptions } })
+        )
+        assert.isTrue(error._tag === "InvalidRequest" && error.param === param, String(error))
+      }
+      assert.strictEqual(sim.requests(), 0)
+      const [job] = yield* provider
+        .submit({ source, targets: ["es"], providerOptions: { heygen: { mode: "precision", folderId: "f1" } } })
+        .pipe(Submission.all)
+      assert.strictEqual(job!.state._tag, "Queued")
+    }).pipe(Effect.provide(stack()))
+  )
+})

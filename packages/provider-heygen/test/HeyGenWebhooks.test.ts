@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Source, Submission, TranslationProvider } from "@polydub/core"
+import { refIdentity, Source, Submission, TranslationProvider } from "@polydub/core"
 import { HeyGen, HeyGenClient, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
 import { Duration, Effect, Layer, Logger, Option, Redacted, Schema } from "effect"
@@ -134,7 +134,7 @@ describe("HeyGen webhook route over loopback", () => {
         .pipe(Submission.all)
       for (let i = 0; i < 100 && updates.length === 0; i++) yield* Effect.sleep(20)
       assert.strictEqual(updates.length, 1)
-      assert.strictEqual(String(updates[0]!.ref), String(job!.ref))
+      assert.strictEqual(refIdentity(updates[0]!.ref), refIdentity(job!.ref))
       assert.strictEqual(updates[0]!.state._tag, "Succeeded")
       assert.strictEqual(updates[0]!.callbackId, "order-7")
     }).pipe(

@@ -17,30 +17,36 @@ import {
   Outputs,
   PayloadTooLarge,
   ProviderHttp,
+  RefLanguage,
   type ResolvedRequest,
   type TranslationError,
   TranslationProvider
 } from "@polydub/core"
-import { Config, DateTime, Duration, Effect, FileSystem, Layer, Option, Stream } from "effect"
+import { Config, DateTime, Duration, Effect, FileSystem, Layer, Option, Schema, Stream } from "effect"
 import { HttpClient } from "effect/http"
 import type { RateLimiter } from "effect/persistence"
 import * as Client from "./VoiceCheapClient.js"
 import * as Languages from "./VoiceCheapLanguages.js"
-import type * as Wire from "./VoiceCheapWire.js"
+import * as Wire from "./VoiceCheapWire.js"
 
-/** VoiceCheap-only request fields, passed as `providerOptions.voicecheap`. */
-export interface VoiceCheapOptions {
-  readonly keepBackgroundMusic?: boolean | undefined
-  readonly voiceIsolatorOption?: string | undefined
-  readonly keepOriginalVoice?: boolean | undefined
-  readonly originalVoiceVolume?: number | undefined
-  readonly subtitles?: boolean | undefined
-  readonly subtitlesSource?: string | undefined
-  readonly translationTimeSkips?: ReadonlyArray<Wire.TimeSkip> | undefined
+/**
+ * VoiceCheap-only request fields, passed as `providerOptions.voicecheap`. Core decodes them with this
+ * Schema before anything is sent: a misspelt field or a wrong type is an `InvalidRequest` naming it.
+ */
+export const VoiceCheapOptions = Schema.Struct({
+  /** Keep music and ambience, replace only the voice. VoiceCheap's default is true. */
+  keepBackgroundMusic: Schema.optional(Schema.Boolean),
+  voiceIsolatorOption: Schema.optional(Schema.String),
+  keepOriginalVoice: Schema.optional(Schema.Boolean),
+  originalVoiceVolume: Schema.optional(Schema.Finite),
+  subtitles: Schema.optional(Schema.Boolean),
+  subtitlesSource: Schema.optional(Schema.String),
+  translationTimeSkips: Schema.optional(Schema.Array(Wire.TimeSkip)),
   /** Pro lip sync; `lipSync: true` on the request asks for it too (the only documented switch). */
-  readonly lipsyncPro?: boolean | undefined
-  readonly voiceCloningSettings?: Wire.VoiceCloningSettings | undefined
-}
+  lipsyncPro: Schema.optional(Schema.Boolean),
+  voiceCloningSettings: Schema.optional(Wire.VoiceCloningSettings)
+})
+export type VoiceCheapOptions = typeof VoiceCheapOptions.Type
 
 declare module "@polydub/core/TranslationRequest" {
   interface ProviderOptions {
@@ -57,21 +63,18 @@ export const maxUploadBytes = 20 * 1024 ** 3
  */
 export const capabilities: Capabilities = {
   review: false,
+  remove: false,
   urlInput: "proxied",
   fileInput: true,
   maxUploadBytes,
   outputs: { video: true, audio: true, captions: false, lipSyncVideo: true },
-  captions: false,
   audioOnly: false,
-  lipSync: true,
   webhooks: false,
-  remove: false,
   idempotency: false,
   targetsPerRequest: 1,
   budget: {
     status: Client.enforcedBudgets().status,
-    submit: Client.enforcedBudgets().translate,
-    concurrentJobs: 10
+    submit: Client.enforcedBudgets().translate
   },
   polling: { initial: Duration.seconds(10), max: Duration.seconds(30) }
 }
@@ -144,24 +147,38 @@ const stateFrom = (status: Wire.StatusResponse, word: JobState): JobState => {
 export const stateOf = (status: Wire.StatusResponse): Effect.Effect<JobState> =>
   Effect.map(mapStatus(Client.provider, statusWords, status.status), (word) => stateFrom(status, word))
 
-/** A `Job` from a status answer; `ref`, the reference that was read, is reused when the answer is about it. */
+/** A reference to a VoiceCheap project, carrying its target language where it is a tag a reference holds. */
+const refOf = (id: string, language: string) =>
+  new JobRef({
+    provider: Client.provider,
+    kind: "translation",
+    id,
+    ...(Schema.is(RefLanguage)(language) ? { language } : {})
+  })
+
+/**
+ * A `Job` from a status answer; `ref`, the reference that was read, is reused when the answer is about
+ * it and already carries its language.
+ */
 export const jobOf = (status: Wire.StatusResponse, now: DateTime.Utc, ref?: JobRef) =>
-  Effect.map(
-    stateOf(status),
-    (state) =>
-      new Job({
-        ref:
-          ref?.provider === Client.provider && ref.kind === "translation" && ref.id === status.projectId
-            ? ref
-            : new JobRef({ provider: Client.provider, kind: "translation", id: status.projectId }),
-        // The status answer names the target ("spanish"); read it back as a tag. A name outside both
-        // documented lists is kept as sent rather than failing the read.
-        language: Option.getOrElse(Languages.tagOf(status.targetLanguage), () => status.targetLanguage),
-        state,
-        providerStatus: status.status,
-        observedAt: now
-      })
-  )
+  Effect.map(stateOf(status), (state) => {
+    // The status answer names the target ("spanish"); read it back as a tag. A name outside both
+    // documented lists is kept as sent rather than failing the read.
+    const language = Option.getOrElse(Languages.tagOf(status.targetLanguage), () => status.targetLanguage)
+    return new Job({
+      ref:
+        ref?.provider === Client.provider &&
+        ref.kind === "translation" &&
+        ref.id === status.projectId &&
+        ref.language !== undefined
+          ? ref
+          : refOf(status.projectId, language),
+      language,
+      state,
+      providerStatus: status.status,
+      observedAt: now
+    })
+  })
 
 const fileName = (url: string) => {
   try {
@@ -241,6 +258,8 @@ export const makeWith = Effect.fnUntraced(function* (
   const submit = Effect.fnUntraced(function* (request: ResolvedRequest) {
     const target = request.targets[0]!
     const upload: SourceUpload = yield* sourceUpload(request)
+    // Core refused a file or a sized stream over `maxUploadBytes` already; a URL's body announces its
+    // size only here (and `sourceFetch.maxBytes` may have been set above VoiceCheap's limit).
     if (upload.size !== undefined && upload.size > maxUploadBytes) {
       return yield* new PayloadTooLarge({
         ...context("submit"),
@@ -248,7 +267,7 @@ export const makeWith = Effect.fnUntraced(function* (
         message: `VoiceCheap takes files up to 20 GB; this one is ${upload.size} bytes`
       })
     }
-    const extra = request.providerOptions?.voicecheap ?? {}
+    const extra: VoiceCheapOptions = request.providerOptions?.voicecheap ?? {}
     const fields: Wire.TranslateFields = {
       ...defined({
         ...extra,
@@ -264,7 +283,7 @@ export const makeWith = Effect.fnUntraced(function* (
     const now = yield* DateTime.now
     return [
       new Job({
-        ref: new JobRef({ provider: Client.provider, kind: "translation", id: created.projectId }),
+        ref: refOf(created.projectId, target.tag),
         language: target.tag,
         state: { _tag: "Queued" },
         providerStatus: "submitted",
@@ -276,13 +295,16 @@ export const makeWith = Effect.fnUntraced(function* (
   const get = (ref: JobRef) =>
     Effect.flatMap(client.status(ref.id), (status) => Effect.flatMap(DateTime.now, (now) => jobOf(status, now, ref)))
 
+  const { remove: _remove, review: _review, ...declared } = capabilities
   return makeProvider({
     id: Client.provider,
     capabilities: {
-      ...capabilities,
-      budget: { ...capabilities.budget, status: client.budgets.status, submit: client.budgets.translate }
+      ...declared,
+      budget: { status: client.budgets.status, submit: client.budgets.translate }
     },
     languages: Languages.table,
+    options: VoiceCheapOptions,
+    fileSystem: fs,
     submit,
     get
   })

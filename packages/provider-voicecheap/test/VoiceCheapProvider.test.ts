@@ -345,7 +345,10 @@ describe("VoiceCheap provider over loopback", () => {
           })
           .pipe(Submission.all)
       )
-      assert.isTrue(error._tag === "InvalidRequest" && error.param === "voiceCloningSettings", String(error))
+      assert.isTrue(
+        error._tag === "InvalidRequest" && error.param === "providerOptions.voicecheap.voiceCloningSettings.stability",
+        String(error)
+      )
       assert.strictEqual(sim.totalRequests(), 0)
     }).pipe(Effect.provide(stack()))
   )

@@ -9,14 +9,12 @@ import { Duration } from "effect"
 /** A provider that can do everything: handy when a test is about the application, not the vendor. */
 export const permissive: Capabilities = {
   review: true,
+  remove: true,
   urlInput: "native",
   fileInput: true,
   outputs: { video: true, audio: true, captions: true, lipSyncVideo: true },
-  captions: true,
   audioOnly: true,
-  lipSync: true,
   webhooks: true,
-  remove: true,
   idempotency: true,
   targetsPerRequest: 100,
   bulkStatus: 100,
@@ -24,47 +22,48 @@ export const permissive: Capabilities = {
   polling: { initial: Duration.seconds(5), max: Duration.seconds(30) }
 }
 
-/** HeyGen's shape: proofread review, URL input, captions, webhooks, delete, idempotency keys, bulk status. */
+/**
+ * HeyGen's shape (v3, the default): proofread review, URL input, captions, webhooks, delete,
+ * idempotency keys for 24 hours, 50 targets a request, bulk status. No upload cap (large files take
+ * the direct-upload flow) and no status budget. `@polydub/provider-heygen`'s tests fail if this
+ * differs from the real provider.
+ */
 export const heygen: Capabilities = {
   review: true,
+  remove: true,
   urlInput: "native",
   fileInput: true,
-  maxUploadBytes: 32 * 1024 * 1024,
   outputs: { video: true, audio: true, captions: true, lipSyncVideo: false },
-  captions: true,
   audioOnly: true,
-  lipSync: false,
   webhooks: true,
-  remove: true,
   idempotency: true,
   idempotencyWindow: Duration.hours(24),
-  targetsPerRequest: 100,
+  targetsPerRequest: 50,
   bulkStatus: 100,
-  budget: {
-    status: { limit: 60, window: Duration.minutes(1) },
-    concurrentJobs: 10
-  },
+  budget: {},
   polling: { initial: Duration.seconds(30), max: Duration.seconds(60) }
 }
 
-/** VoiceCheap's shape: no review, no webhooks, no delete, one target per request, lip sync, 30 status reads a minute. */
+/**
+ * VoiceCheap's shape: no review, no webhooks, no delete, one target per request, lip sync, 20 GB
+ * uploads, and the budgets its client enforces (28 status reads and 8 submissions a minute: the
+ * documented 30 and 10, less the 2 it holds in reserve). `@polydub/provider-voicecheap`'s tests fail
+ * if this differs from the real provider.
+ */
 export const voicecheap: Capabilities = {
   review: false,
+  remove: false,
   urlInput: "proxied",
   fileInput: true,
   maxUploadBytes: 20 * 1024 ** 3,
   outputs: { video: true, audio: true, captions: false, lipSyncVideo: true },
-  captions: false,
   audioOnly: false,
-  lipSync: true,
   webhooks: false,
-  remove: false,
   idempotency: false,
   targetsPerRequest: 1,
   budget: {
-    status: { limit: 30, window: Duration.minutes(1) },
-    submit: { limit: 10, window: Duration.minutes(1) },
-    concurrentJobs: 10
+    status: { limit: 28, window: Duration.minutes(1) },
+    submit: { limit: 8, window: Duration.minutes(1) }
   },
   polling: { initial: Duration.seconds(10), max: Duration.seconds(30) }
 }

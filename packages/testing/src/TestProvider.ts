@@ -5,6 +5,7 @@
  * core's `makeProvider`, exactly as for the real providers, so what fails here fails there.
  */
 import {
+  type ApproveOptions,
   AuthenticationFailed,
   type Capabilities,
   type FailureReason,
@@ -15,17 +16,19 @@ import {
   Language,
   makeProvider,
   NotFound,
+  type OutputKind,
   Outputs,
   ProviderUnavailable,
   RateLimited,
   type ResolvedRequest,
+  refIdentity,
   State,
   Transcript,
   type TranslationError,
   TranslationProvider,
   type TranslationProviderService
 } from "@polydub/core"
-import { Clock, Context, DateTime, Duration, Effect, Layer, Result } from "effect"
+import { Clock, Context, DateTime, Duration, Effect, Layer, Result, Stream } from "effect"
 import { type PresetName, presets } from "./Presets.js"
 
 /** How one job behaves. Durations run on the Effect clock from submission. */
@@ -60,7 +63,15 @@ export interface ScriptContext {
   readonly approvedFrom?: JobRef | undefined
 }
 
-export type Operation = "submit" | "get" | "getMany" | "transcript" | "reviseTranscript" | "approve" | "remove"
+export type Operation =
+  | "submit"
+  | "get"
+  | "getMany"
+  | "transcript"
+  | "reviseTranscript"
+  | "approve"
+  | "remove"
+  | "download"
 
 /** One recorded call. */
 export interface Call {
@@ -107,7 +118,18 @@ export interface TestProviderOptions {
    * vendor would. Off by default.
    */
   readonly enforceBudget?: boolean | undefined
+  /**
+   * Serve outputs as a vendor with an authenticated download endpoint does: artifacts without a URL
+   * (with their size), streamed through `download`. Off by default (presigned URLs).
+   */
+  readonly streamedOutputs?: boolean | undefined
 }
+
+/** The bytes `TestProvider` streams for an output with `streamedOutputs`: `size` bytes, the same every time. */
+export const streamedBytes = (size: number): Uint8Array => new Uint8Array(size).map((_, i) => (i * 31 + 7) & 0xff)
+
+/** The size of each output streamed with `streamedOutputs`. */
+export const streamedSize = 4096
 
 /** Control of a running `TestProvider`: call log, faults, scripts. */
 export interface TestProviderControl {
@@ -246,7 +268,7 @@ export const make = (options: TestProviderOptions = {}) =>
     })
 
     const lookup = (operation: Operation, ref: JobRef): Effect.Effect<Record_, TranslationError> => {
-      const job = jobs.get(String(ref))
+      const job = jobs.get(refIdentity(ref))
       return job === undefined
         ? Effect.fail(
             new NotFound({ provider: id, operation, status: 404, resource: String(ref), message: `no job ${ref}` })
@@ -282,7 +304,10 @@ export const make = (options: TestProviderOptions = {}) =>
       }
       const base = `https://media.test.invalid/${job.ref.id}`
       const expiresAt = DateTime.makeUnsafe(now + 7 * 24 * 3600 * 1000)
-      const artifact = (path: string, mediaType: string) => ({ url: `${base}/${path}`, expiresAt, mediaType })
+      const artifact = (path: string, mediaType: string) =>
+        options.streamedOutputs === true
+          ? { mediaType, size: streamedSize }
+          : { url: `${base}/${path}`, expiresAt, mediaType }
       return State.succeeded(
         new Outputs({
           ...(capabilities.outputs.video ? { video: artifact("video.mp4", "video/mp4") } : {}),
@@ -322,7 +347,8 @@ export const make = (options: TestProviderOptions = {}) =>
       approvedFrom?: JobRef
     ): Record_ => {
       counter += 1
-      const ref = new JobRef({ provider: id, kind, id: `${String(counter).padStart(6, "0")}-${language}` })
+      // The reference carries its language, as the real providers' do: approving needs no read.
+      const ref = new JobRef({ provider: id, kind, id: `${String(counter).padStart(6, "0")}-${language}`, language })
       const job: Record_ = {
         ref,
         language,
@@ -332,16 +358,110 @@ export const make = (options: TestProviderOptions = {}) =>
         removed: false,
         transcript: kind === "review" ? makeTranscript(language) : undefined
       }
-      jobs.set(String(ref), job)
+      jobs.set(refIdentity(ref), job)
       return job
     }
 
     // Idempotency as vendors implement it: a repeated key replays the first answer.
     const replays = new Map<string, ReadonlyArray<JobRef>>()
 
+    // Review and delete are offered through their hooks only where the capabilities say so, as a
+    // real provider without them offers none: core derives `review` and `remove` from the hooks.
+    const reviewHooks = {
+      transcript: (ref: JobRef) =>
+        Effect.gen(function* () {
+          yield* record("transcript", [ref])
+          const job = yield* lookup("transcript", ref)
+          const state = stateOf(job, yield* Clock.currentTimeMillis)
+          if (state._tag !== "AwaitingReview" || job.transcript === undefined) {
+            return yield* new InvalidRequest({
+              provider: id,
+              operation: "transcript",
+              param: "ref",
+              message: `${ref} is ${state._tag}, not AwaitingReview: its transcript is not ready`
+            })
+          }
+          return job.transcript
+        }),
+      reviseTranscript: (ref: JobRef, transcript: Transcript.Transcript) =>
+        Effect.gen(function* () {
+          yield* record("reviseTranscript", [ref])
+          const job = yield* lookup("reviseTranscript", ref)
+          const state = stateOf(job, yield* Clock.currentTimeMillis)
+          if (state._tag !== "AwaitingReview") {
+            return yield* new InvalidRequest({
+              provider: id,
+              operation: "reviseTranscript",
+              param: "ref",
+              message: `${ref} is ${state._tag}, not AwaitingReview`
+            })
+          }
+          job.transcript = transcript
+        }),
+      approve: (ref: JobRef, approveOptions: ApproveOptions) =>
+        Effect.gen(function* () {
+          yield* record("approve", [ref], { idempotencyKey: approveOptions.idempotencyKey })
+          const job = yield* lookup("approve", ref)
+          const now = yield* Clock.currentTimeMillis
+          const state = stateOf(job, now)
+          if (state._tag !== "AwaitingReview") {
+            return yield* new InvalidRequest({
+              provider: id,
+              operation: "approve",
+              param: "ref",
+              message: `${ref} is ${state._tag}, not AwaitingReview`
+            })
+          }
+          const key =
+            approveOptions.idempotencyKey === undefined ? undefined : `approve:${ref}:${approveOptions.idempotencyKey}`
+          const replayed = key === undefined ? undefined : replays.get(key)
+          if (replayed !== undefined) return toJob(jobs.get(refIdentity(replayed[0]!))!, now)
+          billable += 1
+          const rendered = create(
+            now,
+            "translation",
+            job.language,
+            undefined,
+            {
+              captions: approveOptions.captions === true,
+              audioOnly: approveOptions.audioOnly === true,
+              lipSync: false
+            },
+            ref
+          )
+          if (key !== undefined) replays.set(key, [rendered.ref])
+          return toJob(rendered, now)
+        })
+    }
+    const remove = (ref: JobRef) =>
+      Effect.gen(function* () {
+        yield* record("remove", [ref])
+        const job = yield* lookup("remove", ref)
+        job.removed = true
+      })
+
+    // Outputs without a URL are streamed through the provider, from a succeeded job only.
+    const download = (ref: JobRef, kind: OutputKind) =>
+      Effect.gen(function* () {
+        yield* record("download", [ref])
+        const job = yield* lookup("download", ref)
+        const state = stateOf(job, yield* Clock.currentTimeMillis)
+        if (state._tag !== "Succeeded") {
+          return yield* new InvalidRequest({
+            provider: id,
+            operation: "download",
+            param: "ref",
+            message: `${ref} is ${state._tag}: it has no ${kind} to download`
+          })
+        }
+        const bytes = streamedBytes(streamedSize)
+        return { stream: Stream.make(bytes), contentLength: bytes.length, mediaType: "application/octet-stream" }
+      })
+
+    const { remove: removable, review: reviewable, ...declared } = capabilities
     const provider: TranslationProviderService = makeProvider({
       id,
-      capabilities,
+      capabilities: declared,
       languages: table,
       submit: (request: ResolvedRequest) =>
         Effect.gen(function* () {
@@ -352,7 +472,7 @@ export const make = (options: TestProviderOptions = {}) =>
           const now = yield* Clock.currentTimeMillis
           const key = request.idempotencyKey === undefined ? undefined : `submit:${request.idempotencyKey}`
           const replayed = key === undefined ? undefined : replays.get(key)
-          if (replayed !== undefined) return replayed.map((ref) => toJob(jobs.get(String(ref))!, now))
+          if (replayed !== undefined) return replayed.map((ref) => toJob(jobs.get(refIdentity(ref))!, now))
           billable += 1
           const kind = request.review === true ? "review" : "translation"
           const created = request.targets.map((t) =>
@@ -380,7 +500,7 @@ export const make = (options: TestProviderOptions = {}) =>
           yield* record("getMany", refs)
           const now = yield* Clock.currentTimeMillis
           return refs.map((ref) => {
-            const job = jobs.get(String(ref))
+            const job = jobs.get(refIdentity(ref))
             return job === undefined
               ? Result.fail(
                   new NotFound({
@@ -394,76 +514,9 @@ export const make = (options: TestProviderOptions = {}) =>
               : Result.succeed(toJob(job, now))
           })
         }),
-      transcript: (ref) =>
-        Effect.gen(function* () {
-          yield* record("transcript", [ref])
-          const job = yield* lookup("transcript", ref)
-          const state = stateOf(job, yield* Clock.currentTimeMillis)
-          if (state._tag !== "AwaitingReview" || job.transcript === undefined) {
-            return yield* new InvalidRequest({
-              provider: id,
-              operation: "transcript",
-              param: "ref",
-              message: `${ref} is ${state._tag}, not AwaitingReview: its transcript is not ready`
-            })
-          }
-          return job.transcript
-        }),
-      reviseTranscript: (ref, transcript) =>
-        Effect.gen(function* () {
-          yield* record("reviseTranscript", [ref])
-          const job = yield* lookup("reviseTranscript", ref)
-          const state = stateOf(job, yield* Clock.currentTimeMillis)
-          if (state._tag !== "AwaitingReview") {
-            return yield* new InvalidRequest({
-              provider: id,
-              operation: "reviseTranscript",
-              param: "ref",
-              message: `${ref} is ${state._tag}, not AwaitingReview`
-            })
-          }
-          job.transcript = transcript
-        }),
-      approve: (ref, approveOptions) =>
-        Effect.gen(function* () {
-          yield* record("approve", [ref], { idempotencyKey: approveOptions.idempotencyKey })
-          const job = yield* lookup("approve", ref)
-          const now = yield* Clock.currentTimeMillis
-          const state = stateOf(job, now)
-          if (state._tag !== "AwaitingReview") {
-            return yield* new InvalidRequest({
-              provider: id,
-              operation: "approve",
-              param: "ref",
-              message: `${ref} is ${state._tag}, not AwaitingReview`
-            })
-          }
-          const key =
-            approveOptions.idempotencyKey === undefined ? undefined : `approve:${ref}:${approveOptions.idempotencyKey}`
-          const replayed = key === undefined ? undefined : replays.get(key)
-          if (replayed !== undefined) return toJob(jobs.get(String(replayed[0]))!, now)
-          billable += 1
-          const rendered = create(
-            now,
-            "translation",
-            job.language,
-            undefined,
-            {
-              captions: approveOptions.captions === true,
-              audioOnly: approveOptions.audioOnly === true,
-              lipSync: false
-            },
-            ref
-          )
-          if (key !== undefined) replays.set(key, [rendered.ref])
-          return toJob(rendered, now)
-        }),
-      remove: (ref) =>
-        Effect.gen(function* () {
-          yield* record("remove", [ref])
-          const job = yield* lookup("remove", ref)
-          job.removed = true
-        })
+      ...(reviewable ? reviewHooks : {}),
+      ...(options.streamedOutputs === true ? { download } : {}),
+      ...(removable ? { remove } : {})
     })
 
     const control: TestProviderControl = {
@@ -472,11 +525,11 @@ export const make = (options: TestProviderOptions = {}) =>
       injectFault: (fault) => Effect.sync(() => void faults.push({ fault, left: fault.times ?? 1 })),
       clearFaults: Effect.sync(() => void faults.splice(0)),
       setScript: (next) => Effect.sync(() => void (script = next)),
-      storedTranscript: (ref) => Effect.sync(() => jobs.get(String(ref))?.transcript),
+      storedTranscript: (ref) => Effect.sync(() => jobs.get(refIdentity(ref))?.transcript),
       budgetRejections: Effect.sync(() => budgetRejections),
       completesAt: (ref) =>
         Effect.sync(() => {
-          const job = jobs.get(String(ref))
+          const job = jobs.get(refIdentity(ref))
           if (job === undefined || job.script.stuck === true) return undefined
           const s = job.script
           return job.createdAt + ms(s.queuedFor) + (job.ref.kind === "review" ? ms(s.reviewFor) : ms(s.runningFor))

@@ -2,13 +2,27 @@
 // Node platform layer): the bounds of `fetch`, the rules of `write`, and the address filter.
 
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Downloads } from "@polydub/core"
-import { MediaServer } from "@polydub/testing"
-import { Effect, Layer, Stream } from "effect"
+import {
+  Artifact,
+  Downloads,
+  Job,
+  JobRef,
+  Language,
+  makeProvider,
+  Outputs,
+  Source,
+  State,
+  Submission,
+  TranslationProvider
+} from "@polydub/core"
+import { MediaServer, Presets, TestProvider } from "@polydub/testing"
+import { DateTime, Effect, Layer, Schema, Stream } from "effect"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeServices.layer)
 const fast = { headerTimeout: "300 millis", idleTimeout: "300 millis" } as const
@@ -195,5 +209,168 @@ describe("Downloads address filter", () => {
       ).pipe(Effect.provide(NodeHttpClient.layerUndici))
       assert.strictEqual(plain, 200_000)
     }).pipe(Effect.scoped)
+  )
+})
+
+describe("Downloads.saveOutput: a job's output, whatever the vendor serves it as", () => {
+  // A provider whose `get` answers `fresh` (counting reads) and whose `download` streams `bytes`.
+  const providerWith = (options: {
+    readonly fresh?: () => Job
+    readonly bytes?: Uint8Array
+    readonly failFirst?: boolean
+  }) => {
+    let reads = 0
+    let downloads = 0
+    const provider = makeProvider({
+      id: "test",
+      capabilities: Presets.permissive,
+      languages: Language.makeTable(Presets.heygenLanguages),
+      submit: () => Effect.succeed([]),
+      get: () =>
+        Effect.sync(() => {
+          reads++
+          return options.fresh!()
+        }),
+      download: () =>
+        Effect.sync(() => {
+          downloads++
+          const bytes = options.bytes ?? new Uint8Array()
+          return { stream: Stream.make(bytes.subarray(0, 1000), bytes.subarray(1000)), contentLength: bytes.length }
+        })
+    })
+    return { provider, reads: () => reads, downloads: () => downloads }
+  }
+
+  const succeeded = (outputs: Outputs) =>
+    new Job({
+      ref: new JobRef({ provider: "test", kind: "translation", id: "j1", language: "es" }),
+      language: "es",
+      state: State.succeeded(outputs),
+      providerStatus: "completed",
+      observedAt: DateTime.makeUnsafe(0)
+    })
+
+  it.live("an expired URL is refreshed by reading the job again before anything is fetched", () =>
+    Effect.gen(function* () {
+      const media = yield* MediaServer.serve(files)
+      const dir = folder()
+      const stale = succeeded(
+        new Outputs({
+          video: { url: media.url("/expired.mp4"), expiresAt: DateTime.makeUnsafe(Date.now() - 1000) }
+        })
+      )
+      const fake = providerWith({ fresh: () => succeeded(new Outputs({ video: { url: media.url("/ok.mp4") } })) })
+      const saved = yield* Downloads.saveOutput(fake.provider, stale, "video", { dir, ...fast })
+      assert.strictEqual(saved.bytes, 200_000)
+      assert.strictEqual(fake.reads(), 1)
+      assert.strictEqual(media.requests(), 1, "the expired URL was fetched")
+      assert.deepStrictEqual(readdirSync(dir), ["test-es-j1.mp4"])
+    }).pipe(Effect.scoped, Effect.provide(platform))
+  )
+
+  it.live("a URL the vendor refuses (403) is refreshed once; one still valid is fetched without a read", () =>
+    Effect.gen(function* () {
+      const media = yield* MediaServer.serve(files)
+      const server = yield* refusing
+      const fake = providerWith({ fresh: () => succeeded(new Outputs({ video: { url: media.url("/ok.mp4") } })) })
+      const refused = succeeded(new Outputs({ video: { url: `${server}/refused.mp4` } }))
+      const saved = yield* Downloads.saveOutput(fake.provider, refused, "video", { dir: folder(), ...fast })
+      assert.strictEqual(saved.bytes, 200_000)
+      assert.strictEqual(fake.reads(), 1)
+      const valid = succeeded(
+        new Outputs({ video: { url: media.url("/ok.mp4"), expiresAt: DateTime.makeUnsafe(Date.now() + 3_600_000) } })
+      )
+      yield* Downloads.saveOutput(fake.provider, valid, "video", { dir: folder(), ...fast })
+      assert.strictEqual(fake.reads(), 1, "a valid URL cost a read")
+    }).pipe(Effect.scoped, Effect.provide(platform))
+  )
+
+  it.live("a transfer that fails where a retry is safe (503, then a body) is retried", () =>
+    Effect.gen(function* () {
+      const server = yield* refusing
+      const job = succeeded(new Outputs({ audio: { url: `${server}/flaky.mp3` } }))
+      const fake = providerWith({})
+      const saved = yield* Downloads.saveOutput(fake.provider, job, "audio", { dir: folder(), ...fast })
+      assert.strictEqual(saved.bytes, 5)
+      const none = yield* Effect.flip(
+        Downloads.saveOutput(fake.provider, job, "audio", { dir: folder(), ...fast, retries: 0, name: "x.mp3" })
+      )
+      assert.strictEqual(none.reason, "Http")
+    }).pipe(Effect.scoped, Effect.provide(platform))
+  )
+
+  it.live("an output without a URL is streamed through the provider; a size other than the vendor's fails", () =>
+    Effect.gen(function* () {
+      const bytes = new Uint8Array(5000).map((_, i) => i & 0xff)
+      const fake = providerWith({ bytes })
+      const dir = folder()
+      const streamed = succeeded(new Outputs({ audio: { mediaType: "audio/mpeg", size: 5000 } }))
+      const saved = yield* Downloads.saveOutput(fake.provider, streamed, "audio", { dir })
+      assert.strictEqual(saved.bytes, 5000)
+      assert.deepStrictEqual(new Uint8Array(readFileSync(join(dir, "test-es-j1.mp3"))), bytes)
+      const wrong = succeeded(new Outputs({ audio: { size: 4000 } }))
+      const error = yield* Effect.flip(Downloads.saveOutput(fake.provider, wrong, "audio", { dir: folder() }))
+      assert.strictEqual(error.reason, "SizeMismatch")
+      const small = yield* Effect.flip(
+        Downloads.saveOutput(fake.provider, streamed, "audio", { dir: folder(), maxBytes: 4096 })
+      )
+      assert.strictEqual(small.reason, "TooLarge")
+      // A URL artifact keeps its JSON form; one streamed through the provider has no url.
+      assert.deepStrictEqual(Schema.encodeSync(Artifact)(new Artifact({ url: "https://x/y.mp4" })), {
+        url: "https://x/y.mp4"
+      })
+    }).pipe(Effect.scoped, Effect.provide(platform))
+  )
+})
+
+/**
+ * A loopback server for the cases `MediaServer` does not serve: `/refused.mp4` always answers 403;
+ * `/flaky.mp3` answers 503 on every other request, starting with the first, then `hello`.
+ */
+const refusing = Effect.acquireRelease(
+  Effect.callback<{ readonly server: Server; readonly url: string }>((resume) => {
+    let flaky = 0
+    const server = createServer((request, response) => {
+      if (request.url === "/flaky.mp3" && flaky++ % 2 === 1) {
+        response.writeHead(200, { "content-length": "5" })
+        response.end("hello")
+        return
+      }
+      response.writeHead(request.url === "/flaky.mp3" ? 503 : 403)
+      response.end()
+    })
+    server.listen(0, "127.0.0.1", () =>
+      resume(Effect.succeed({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }))
+    )
+  }),
+  ({ server }) => Effect.callback<void>((resume) => void server.close(() => resume(Effect.void)))
+).pipe(Effect.map(({ url }) => url))
+
+describe("TestProvider with streamedOutputs", () => {
+  it.live("serves outputs without a URL, saved through the provider by Downloads", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const [job] = yield* provider
+        .submit({ source: Source.url("https://media.example.com/a.mp4"), targets: ["es"] })
+        .pipe(Submission.all)
+      const done = yield* provider.get(job!.ref)
+      assert.strictEqual(done.state._tag, "Succeeded")
+      if (done.state._tag !== "Succeeded") return
+      assert.isUndefined(done.state.outputs.video?.url)
+      const dir = folder()
+      const saved = yield* Downloads.saveOutput(provider, done, "video", { dir })
+      assert.strictEqual(saved.bytes, TestProvider.streamedSize)
+      assert.deepStrictEqual(
+        new Uint8Array(readFileSync(saved.path)),
+        TestProvider.streamedBytes(TestProvider.streamedSize)
+      )
+    }).pipe(
+      Effect.provide(
+        Layer.merge(
+          TestProvider.layer({ streamedOutputs: true, script: () => ({ queuedFor: 0, runningFor: 0 }) }),
+          platform
+        )
+      )
+    )
   )
 })

@@ -281,3 +281,38 @@ describe("Jobs", () => {
     }).pipe(Effect.provide(TestProvider.layer()))
   )
 })
+
+describe("limits core enforces for every provider", () => {
+  it.effect("a source over maxUploadBytes is PayloadTooLarge before anything is sent", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const control = yield* TestProvider.TestProvider
+      const error = yield* Effect.flip(
+        provider.submit({
+          source: Source.stream({ name: "a.mp4", mediaType: "video/mp4", stream: Stream.empty, size: 2049 }),
+          targets: ["es"]
+        })
+      )
+      assert.strictEqual(error._tag, "PayloadTooLarge")
+      if (error._tag === "PayloadTooLarge") assert.strictEqual(error.limitBytes, 2048)
+      assert.deepStrictEqual(yield* control.calls, [])
+      const [job] = yield* provider
+        .submit({
+          source: Source.stream({ name: "a.mp4", mediaType: "video/mp4", stream: Stream.empty, size: 2048 }),
+          targets: ["es"]
+        })
+        .pipe(Submission.all)
+      assert.strictEqual(job!.state._tag, "Queued")
+    }).pipe(Effect.provide(TestProvider.layer({ capabilities: { maxUploadBytes: 2048 } })))
+  )
+
+  it.effect("review and delete follow from the hooks a provider has: said once", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      assert.isFalse(provider.capabilities.review)
+      assert.isFalse(provider.capabilities.remove)
+      const ref = (yield* provider.submit({ source, targets: ["es"] }).pipe(Submission.all))[0]!.ref
+      assert.strictEqual((yield* Effect.flip(provider.remove(ref)))._tag, "Unsupported")
+    }).pipe(Effect.provide(TestProvider.layer({ capabilities: { review: false, remove: false } })))
+  )
+})

@@ -1,0 +1,89 @@
+/**
+ * What HeyGen's v3 and v2 providers share: status words of proofreads, artifacts from presigned
+ * URLs, the language of a job, jobs and their references, and the SRT upload of a revised
+ * transcript. Kept apart from both so that the v2 provider can be deleted as one file.
+ */
+import { Job, JobRef, type JobState, Language, mapStatus, ProviderHttp, RefLanguage, Transcript } from "@polydub/core"
+import { DateTime, Effect, Option, Schema, Stream } from "effect"
+import * as Client from "../HeyGenClient.js"
+import * as Languages from "../HeyGenLanguages.js"
+
+export const ctx = (operation: string) => ({ provider: Client.provider, operation })
+
+const proofreadWords = {
+  processing: { _tag: "Running", step: "extracting" },
+  completed: { _tag: "AwaitingReview" },
+  failed: { _tag: "Failed", reason: { code: "failed", message: "" } }
+} satisfies Record<string, JobState>
+
+/** The unified state of a proofread (v3 or v2). */
+export const proofreadState = (status: string, failure: string | null | undefined): Effect.Effect<JobState> =>
+  Effect.map(
+    mapStatus(Client.provider, proofreadWords, status),
+    (word): JobState =>
+      word._tag === "Failed"
+        ? { _tag: "Failed", reason: { code: "failed", message: failure ?? "the proofread failed" } }
+        : word
+  )
+
+/** A presigned output URL, with its expiry where the URL says it. */
+export const artifact = (url: string, mediaType: string) => {
+  const expiresAt = ProviderHttp.presignedExpiry(url)
+  return Option.isSome(expiresAt) ? { url, mediaType, expiresAt: expiresAt.value } : { url, mediaType }
+}
+
+/**
+ * The language of a HeyGen id from its suffix (`…-es`, `…-ur-ur-PK`), for references printed before
+ * they carried their language. The last one or two subtags that form a valid tag win.
+ */
+const suffixOf = (id: string): string => {
+  const parts = id.split("-").slice(1)
+  for (const take of [parts.length, 2, 1]) {
+    if (take < 1 || take > parts.length) continue
+    const candidate = Language.normalizeOption(parts.slice(parts.length - take).join("-"))
+    if (Option.isSome(candidate)) return candidate.value
+  }
+  return "und"
+}
+
+/**
+ * The language of a job: HeyGen's answer where it names one, else what the reference carries, else
+ * (a reference printed by an earlier version) the id's suffix.
+ */
+export const languageOf = (ref: JobRef, name?: string | null | undefined): string => {
+  if (name !== null && name !== undefined) return Languages.table.byName.get(name.toLowerCase()) ?? name
+  return ref.language ?? suffixOf(ref.id)
+}
+
+/** Builds jobs whose references carry their language and the API version that made them. */
+export const jobMaker =
+  (apiVersion: "v3" | "v2") =>
+  (kind: "translation" | "review", id: string, language: string, state: JobState, providerStatus: string) =>
+    Effect.map(DateTime.now, (observedAt) => {
+      const tagged = Option.filter(Language.normalizeOption(language), Schema.is(RefLanguage))
+      return new Job({
+        ref: new JobRef({
+          provider: Client.provider,
+          kind,
+          id,
+          apiVersion,
+          ...(Option.isSome(tagged) ? { language: tagged.value } : {})
+        }),
+        language,
+        state,
+        providerStatus,
+        observedAt
+      })
+    })
+
+/** A revised transcript as the SRT file HeyGen takes. */
+export const srtUpload = (t: Transcript.Transcript, ref: JobRef): ProviderHttp.Upload => {
+  const bytes = new TextEncoder().encode(Transcript.printSrt(t))
+  return {
+    name: `${ref.id}.srt`,
+    mediaType: "application/x-subrip",
+    size: bytes.byteLength,
+    stream: Stream.succeed(bytes),
+    replayable: true
+  }
+}
