@@ -9,11 +9,13 @@
  */
 
 import { randomBytes } from "node:crypto"
-import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
+import { apiKeyOf } from "./internal/auth.js"
 import { makeChaos } from "./internal/chaos.js"
+import { dropConnection, makeBurst, makeFaultQueue } from "./internal/faults.js"
 import { serveRoutes } from "./internal/loopback.js"
+import { makeRateWindows } from "./internal/rateWindows.js"
 
 export interface Account {
   readonly apiKey: string
@@ -238,10 +240,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   const arrivals: Record<Endpoint, Array<number>> = { translate: [], projects: [], status: [], files: [] }
   // Finished reads still to answer without URLs, by project (the `urlNull` chaos fault).
   const urlNullReads = new Map<string, number>()
-  let burstUntil = 0
-  let refusedInBursts = 0
-  const windows = new Map<string, Array<number>>()
-  const faults: Array<{ fault: Fault; left: number }> = []
+  const bursts = makeBurst(burstMs)
+  const windows = makeRateWindows()
+  const faults = makeFaultQueue<Fault>()
   let pendingFailure: SimulatedProject["failure"]
   let billable = 0
   let rateLimited = 0
@@ -252,37 +253,22 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   /** A 429 while an injected burst lasts (and the start of one, for a `burst429` fault). */
   const burst = (fault: Fault | undefined, endpoint: keyof typeof limits) => {
     const now = Date.now()
-    if (fault?.kind === "burst429") burstUntil = now + burstMs
-    if (now >= burstUntil) return undefined
-    refusedInBursts++
-    return tooMany(endpoint)
+    if (fault?.kind === "burst429") bursts.start(now)
+    return bursts.refuse(now) > 0 ? tooMany(endpoint) : undefined
   }
 
   const takeFault = (endpoint: Endpoint): Fault | undefined => {
     arrivals[endpoint].push(Date.now())
     const drawn = endpoint === "files" ? undefined : draw(options.faultRates)
     if (drawn !== undefined) return { kind: drawn, endpoint }
-    const index = faults.findIndex((f) => f.fault.endpoint === undefined || f.fault.endpoint === endpoint)
-    if (index === -1) return undefined
-    const entry = faults[index]!
-    if (--entry.left <= 0) faults.splice(index, 1)
-    return entry.fault
+    return faults.take((f) => f.endpoint === undefined || f.endpoint === endpoint)
   }
 
   /** Sliding window: the requests of this account to this endpoint in the last `windowMs`. */
   const admit = (apiKey: string, endpoint: keyof typeof limits): boolean => {
-    const { limit, windowMs } = limits[endpoint]
-    const key = `${apiKey}:${endpoint}`
-    const now = Date.now()
-    const list = (windows.get(key) ?? []).filter((t) => t > now - windowMs)
-    if (list.length >= limit) {
-      windows.set(key, list)
-      rateLimited++
-      return false
-    }
-    list.push(now)
-    windows.set(key, list)
-    return true
+    if (windows.admit(`${apiKey}:${endpoint}`, Date.now(), limits[endpoint]) === 0) return true
+    rateLimited++
+    return false
   }
 
   const finishedAt = (p: SimulatedProject) => p.createdAt + processingMs + (p.lipSync === undefined ? 0 : lipSyncMs)
@@ -391,14 +377,10 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
 
   const drain = (request: HttpServerRequest.HttpServerRequest) => Stream.runDrain(request.stream).pipe(Effect.ignore)
 
-  const dropConnection = (request: HttpServerRequest.HttpServerRequest) =>
-    Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket?.destroy()).pipe(
-      Effect.andThen(Effect.never)
-    )
-
   const authenticate = (request: HttpServerRequest.HttpServerRequest) => {
-    const key = request.headers["x-api-key"]
-    if (key === undefined || key === "") return { error: errorBody(401, "MISSING_API_KEY", "API key is required") }
+    // VoiceCheap documents `x-api-key` only.
+    const key = apiKeyOf(request, { bearer: false })
+    if (key === undefined) return { error: errorBody(401, "MISSING_API_KEY", "API key is required") }
     const account = accounts.get(key)
     if (account === undefined) {
       return {
@@ -642,7 +624,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     billableSubmissions: () => billable,
     projects: () => [...projects.values()],
     rejectedByRateLimit: () => rateLimited,
-    injectFault: (fault: Fault) => void faults.push({ fault, left: fault.times ?? 1 }),
+    injectFault: (fault: Fault) => faults.push(fault),
     failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void (pendingFailure = code),
     injectedFaults: () => ({ ...injected }),
     uploadAttempts: () => new Map([...uploadAttempts].map(([k, v]) => [k, [...v]] as const)),
@@ -653,7 +635,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         )
       ),
     requestTimes: (endpoint: Endpoint) => [...arrivals[endpoint]],
-    refusedInBursts: () => refusedInBursts
+    refusedInBursts: bursts.refused
   }
   return {
     routes,
