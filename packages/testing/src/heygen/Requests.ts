@@ -1,11 +1,15 @@
 /**
  * The request bodies the HeyGen simulator accepts, as Schemas written from HeyGen's published
- * OpenAPI (the types HeyGen's CLI is generated from, `gen/video-translate.go`, `gen/webhook.go`
- * and `gen/asset.go` in heygen-com/heygen-cli, and the v3 proofread pages kept as
- * packages/testing/test/fixtures/heygen/openapi-*.json), not from any client's lenient decoders.
+ * OpenAPI — the request types HeyGen's CLI embeds, kept in
+ * packages/testing/test/fixtures/heygen-clients/openapi/ — not from any client's lenient decoders.
  * Unknown fields are refused: HeyGen's v3 schemas declare `additionalProperties: false`
  * (CreateProofreadRequest, GenerateVideoRequest, AssetUrl, AssetId). A field HeyGen marks
  * `nullable` takes null; one it does not mark takes no null.
+ *
+ * HeyGen's n8n node sends fields the published schema lacks (`check_credits_sync`, `validate_only`,
+ * `srt_url`, `use_disguised_voice`, `create_collection`) and offers `mode` values fast|quality that
+ * the v3 schema does not list; the simulator follows the docs and refuses them (see the fixtures
+ * n8n-translate-*.json).
  */
 
 import { Result, Schema, type SchemaIssue } from "effect"
