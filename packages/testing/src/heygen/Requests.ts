@@ -111,7 +111,7 @@ export const CreateEndpoint = Schema.Struct({
 export const UpdateEndpoint = Schema.Struct({ url: nullable(Str), events: nullable(Schema.Array(Str)) })
 
 /**
- * `POST /v2/video_translate`, as HeyGen's legacy reference lists it (no nulls, `mode` fast or
+ * `POST /v2/video_translate`, as HeyGen's legacy API reference lists it (no nulls, `mode` fast or
  * quality). `output_language` XOR `output_languages` is checked by the route.
  */
 export const V2Create = Schema.Struct({
