@@ -311,3 +311,33 @@ describe("HeyGenSimulator and HeyGen's own clients", () => {
       )
   )
 })
+
+describe("HeyGenSimulator direct uploads", () => {
+  it.live("the PUT to upload_url cannot exceed the declared size_bytes nor outlive its URL", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const sim = yield* HeyGenSimulator.serve(options)
+        const begin = (size: number) =>
+          send(
+            sim,
+            {},
+            {
+              method: "POST",
+              path: "/v3/assets/direct-uploads",
+              body: { filename: "a.mp4", content_type: "video/mp4", size_bytes: size }
+            }
+          ).pipe(Effect.map((r) => r.json.data))
+        const put = (url: string, bytes: number) =>
+          Effect.promise(() =>
+            fetch(url, { method: "PUT", body: new Uint8Array(bytes), headers: { "content-type": "video/mp4" } })
+          ).pipe(Effect.map((r) => r.status))
+        const exact = yield* begin(64)
+        assert.strictEqual(yield* put(exact.upload_url, 64), 200)
+        const over = yield* begin(64)
+        assert.strictEqual(yield* put(over.upload_url, 65), 400, "more than size_bytes")
+        const expired = String(over.upload_url).replace(/Expires=\d+/, "Expires=1")
+        assert.strictEqual(yield* put(expired, 10), 403, "an expired upload URL")
+      })
+    )
+  )
+})

@@ -102,7 +102,13 @@ export const routesFiles = (state: State, route: Route) => {
     if (problem) return Effect.succeed(v3Error(400, "invalid_parameter", problem.message, problem.param))
     const b = body as Body
     const id = `ast_${randomBytes(8).toString("hex")}`
-    assets.set(id, { bytes: 0, mime: String(b.content_type), text: undefined, complete: false })
+    assets.set(id, {
+      bytes: 0,
+      mime: String(b.content_type),
+      text: undefined,
+      complete: false,
+      maxBytes: Number(b.size_bytes)
+    })
     return ok({
       asset_id: id,
       upload_url: `${state.baseUrl()}/uploads/${id}?Expires=${Math.floor((now + 3600_000) / 1000)}`,
@@ -113,15 +119,31 @@ export const routesFiles = (state: State, route: Route) => {
     })
   })
 
+  /**
+   * The PUT to a direct upload's `upload_url`. HeyGen documents that the declared size "cannot be
+   * exceeded" and that the URL expires (`expires_in_seconds`); it does not document the answer, so
+   * the simulator answers as S3 does, with an XML error.
+   */
   const putUpload = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
+    const now = yield* Clock.currentTimeMillis
     const { id } = yield* HttpRouter.params
     const entry = id === undefined ? undefined : assets.get(id)
     if (entry === undefined) return HttpServerResponse.text("NoSuchUpload", { status: 404 })
+    const expires = Number(new URL(request.url, "http://x").searchParams.get("Expires"))
     let bytes = 0
     yield* Stream.runForEach(request.stream, (chunk) => Effect.sync(() => void (bytes += chunk.byteLength))).pipe(
       Effect.ignore
     )
+    if (!Number.isFinite(expires) || expires * 1000 < now)
+      return HttpServerResponse.text("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", {
+        status: 403
+      })
+    if (entry.maxBytes !== undefined && bytes > entry.maxBytes)
+      return HttpServerResponse.text(
+        "<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size</Message></Error>",
+        { status: 400 }
+      )
     entry.bytes = bytes
     return HttpServerResponse.empty({ status: 200 })
   })

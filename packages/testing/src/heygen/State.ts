@@ -41,6 +41,8 @@ export interface Asset {
   readonly mime: string
   readonly text: string | undefined
   complete: boolean
+  /** For a direct upload: the `size_bytes` it declared, which its upload URL cannot exceed. */
+  readonly maxBytes?: number | undefined
 }
 
 export interface Endpoint {
