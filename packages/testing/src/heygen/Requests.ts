@@ -176,13 +176,13 @@ const leafOf = (issue: SchemaIssue.Issue) => {
 }
 
 /** Checks a body: a JSON object holding only the schema's fields, each of its type; or why not. */
-export const refusal = <S extends Schema.Codec<any, any, never, never>>(
+export const refusal = <S extends Schema.Codec<unknown, unknown, never, never>>(
   schema: S,
   body: unknown
 ): Refusal | undefined => {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     return { param: "body", message: "The request body must be a JSON object." }
-  const result = Schema.decodeUnknownResult(schema)(body, { onExcessProperty: "error" })
+  const result = Schema.decodeResult(schema)(body, { onExcessProperty: "error" })
   if (Result.isSuccess(result)) return undefined
   const issue = result.failure.issue
   const { leaf, path } = leafOf(issue)
