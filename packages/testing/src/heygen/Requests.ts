@@ -2,9 +2,12 @@
  * The request bodies the HeyGen simulator accepts, as Schemas written from HeyGen's published
  * OpenAPI — the request types HeyGen's CLI embeds, kept in
  * packages/testing/test/fixtures/heygen-clients/openapi/ — not from any client's lenient decoders.
- * Unknown fields are refused: HeyGen's v3 schemas declare `additionalProperties: false`
- * (CreateProofreadRequest, GenerateVideoRequest, AssetUrl, AssetId). A field HeyGen marks
- * `nullable` takes null; one it does not mark takes no null.
+ * Unknown fields are refused: HeyGen's published types for proofreads, generate and asset inputs
+ * (CreateProofreadRequest, GenerateVideoRequest, AssetUrl, AssetId) declare
+ * `additionalProperties: false`. The types the CLI embeds drop that keyword for every endpoint, so
+ * whether HeyGen refuses unknown fields on the other v3 bodies is not documented; the simulator
+ * refuses them there too, so a client sending a field HeyGen ignores or refuses is caught. A field
+ * HeyGen marks `nullable` takes null; one it does not mark takes no null.
  *
  * HeyGen's n8n node sends fields the published schema lacks (`check_credits_sync`, `validate_only`,
  * `srt_url`, `use_disguised_voice`, `create_collection`) and offers `mode` values fast|quality that
