@@ -5,15 +5,19 @@
  * per-endpoint rate windows, the concurrency limit, the processing steps and percentages, lip-sync
  * sub-states, failures, another account's project (403) and unknown ones (404). Where the docs are
  * silent it says so below and makes the behaviour configurable. Faults on demand (5xx, latency,
- * dropped connections, malformed bodies) and counters let tests prove what the client did.
+ * dropped connections, malformed bodies) and counters let tests prove what the client did. Time is
+ * read from `Clock`; rate windows, key reading and the fault machinery are shared with the HeyGen
+ * simulator (./internal/).
  */
 
 import { randomBytes } from "node:crypto"
-import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { Clock, Context, Effect, Layer, type Scope, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
+import { apiKeyOf } from "./internal/auth.js"
 import { makeChaos } from "./internal/chaos.js"
+import { dropConnection, makeBurst, makeFaultQueue } from "./internal/faults.js"
 import { serveRoutes } from "./internal/loopback.js"
+import { makeRateWindows } from "./internal/rateWindows.js"
 
 export interface Account {
   readonly apiKey: string
@@ -152,7 +156,7 @@ export interface VoiceCheapSimulator {
 const videoTypes = ["video/mp4", "video/quicktime", "video/x-matroska", "video/webm", "video/mpeg"]
 const audioTypes = ["audio/mpeg", "audio/wav", "audio/mp4", "audio/x-m4a", "audio/flac", "audio/ogg", "audio/aac"]
 
-/** The union of both documented target lists (reference A.9): the simulator accepts either. */
+/** The union of both target lists VoiceCheap documents (its pages give two): the simulator accepts either. */
 const targetLanguages = new Set(
   (
     "afrikaans,albanian,amharic,arabic,armenian,assamese,azerbaijani,basque,belarusian,bengali,bosnian,bulgarian," +
@@ -238,10 +242,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   const arrivals: Record<Endpoint, Array<number>> = { translate: [], projects: [], status: [], files: [] }
   // Finished reads still to answer without URLs, by project (the `urlNull` chaos fault).
   const urlNullReads = new Map<string, number>()
-  let burstUntil = 0
-  let refusedInBursts = 0
-  const windows = new Map<string, Array<number>>()
-  const faults: Array<{ fault: Fault; left: number }> = []
+  const bursts = makeBurst(burstMs)
+  const windows = makeRateWindows()
+  const faults = makeFaultQueue<Fault>()
   let pendingFailure: SimulatedProject["failure"]
   let billable = 0
   let rateLimited = 0
@@ -250,47 +253,31 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   const { draw, injected } = makeChaos(options.seed)
 
   /** A 429 while an injected burst lasts (and the start of one, for a `burst429` fault). */
-  const burst = (fault: Fault | undefined, endpoint: keyof typeof limits) => {
-    const now = Date.now()
-    if (fault?.kind === "burst429") burstUntil = now + burstMs
-    if (now >= burstUntil) return undefined
-    refusedInBursts++
-    return tooMany(endpoint)
+  const burst = (fault: Fault | undefined, endpoint: keyof typeof limits, now: number) => {
+    if (fault?.kind === "burst429") bursts.start(now)
+    return bursts.refuse(now) > 0 ? tooMany(endpoint) : undefined
   }
 
-  const takeFault = (endpoint: Endpoint): Fault | undefined => {
-    arrivals[endpoint].push(Date.now())
+  const takeFault = (endpoint: Endpoint, now: number): Fault | undefined => {
+    arrivals[endpoint].push(now)
     const drawn = endpoint === "files" ? undefined : draw(options.faultRates)
     if (drawn !== undefined) return { kind: drawn, endpoint }
-    const index = faults.findIndex((f) => f.fault.endpoint === undefined || f.fault.endpoint === endpoint)
-    if (index === -1) return undefined
-    const entry = faults[index]!
-    if (--entry.left <= 0) faults.splice(index, 1)
-    return entry.fault
+    return faults.take((f) => f.endpoint === undefined || f.endpoint === endpoint)
   }
 
   /** Sliding window: the requests of this account to this endpoint in the last `windowMs`. */
-  const admit = (apiKey: string, endpoint: keyof typeof limits): boolean => {
-    const { limit, windowMs } = limits[endpoint]
-    const key = `${apiKey}:${endpoint}`
-    const now = Date.now()
-    const list = (windows.get(key) ?? []).filter((t) => t > now - windowMs)
-    if (list.length >= limit) {
-      windows.set(key, list)
-      rateLimited++
-      return false
-    }
-    list.push(now)
-    windows.set(key, list)
-    return true
+  const admit = (apiKey: string, endpoint: keyof typeof limits, now: number): boolean => {
+    if (windows.admit(`${apiKey}:${endpoint}`, now, limits[endpoint]) === 0) return true
+    rateLimited++
+    return false
   }
 
   const finishedAt = (p: SimulatedProject) => p.createdAt + processingMs + (p.lipSync === undefined ? 0 : lipSyncMs)
   const inProgress = (apiKey: string, now: number) =>
     [...projects.values()].filter((p) => p.apiKey === apiKey && statusOf(p, now).status === "processing").length
 
-  const fileUrl = (p: SimulatedProject, name: string) =>
-    `${baseUrl}/files/${p.projectId}/${name}?Expires=${Math.floor((Date.now() + urlTtlMs) / 1000)}`
+  const fileUrl = (p: SimulatedProject, name: string, now: number) =>
+    `${baseUrl}/files/${p.projectId}/${name}?Expires=${Math.floor((now + urlTtlMs) / 1000)}`
 
   const statusOf = (p: SimulatedProject, now: number) => {
     const t = now - p.createdAt
@@ -345,8 +332,8 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         return {
           ...common,
           status: "failed",
-          translatedVideoUrl: fileUrl(p, "translated.mp4"),
-          translatedAudioUrl: fileUrl(p, "translated.mp3"),
+          translatedVideoUrl: fileUrl(p, "translated.mp4", now),
+          translatedAudioUrl: fileUrl(p, "translated.mp3", now),
           error: { code: "LIPSYNC_FAILED", message: "Lip sync failed for this video." },
           ...lipSyncField(p, "FAILED", undefined, "Lip sync failed for this video.")
         }
@@ -370,9 +357,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     return {
       ...common,
       status: "success",
-      translatedVideoUrl: fileUrl(p, "translated.mp4"),
-      translatedAudioUrl: fileUrl(p, "translated.mp3"),
-      ...lipSyncField(p, "COMPLETED", fileUrl(p, "lipsync.mp4"))
+      translatedVideoUrl: fileUrl(p, "translated.mp4", now),
+      translatedAudioUrl: fileUrl(p, "translated.mp3", now),
+      ...lipSyncField(p, "COMPLETED", fileUrl(p, "lipsync.mp4", now))
     }
   }
 
@@ -391,14 +378,10 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
 
   const drain = (request: HttpServerRequest.HttpServerRequest) => Stream.runDrain(request.stream).pipe(Effect.ignore)
 
-  const dropConnection = (request: HttpServerRequest.HttpServerRequest) =>
-    Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket?.destroy()).pipe(
-      Effect.andThen(Effect.never)
-    )
-
   const authenticate = (request: HttpServerRequest.HttpServerRequest) => {
-    const key = request.headers["x-api-key"]
-    if (key === undefined || key === "") return { error: errorBody(401, "MISSING_API_KEY", "API key is required") }
+    // VoiceCheap documents `x-api-key` only.
+    const key = apiKeyOf(request, { bearer: false })
+    if (key === undefined) return { error: errorBody(401, "MISSING_API_KEY", "API key is required") }
     const account = accounts.get(key)
     if (account === undefined) {
       return {
@@ -425,7 +408,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       counts[endpoint]++
-      const fault = takeFault(endpoint)
+      const fault = takeFault(endpoint, yield* Clock.currentTimeMillis)
       if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
       if (fault?.kind === "dropBefore") return yield* dropConnection(request)
       const auth = authenticate(request)
@@ -434,12 +417,12 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         return auth.error
       }
       const account = auth.account
-      const refused = burst(fault, endpoint)
+      const refused = burst(fault, endpoint, yield* Clock.currentTimeMillis)
       if (refused !== undefined) {
         yield* drain(request)
         return refused
       }
-      if (!admit(account.apiKey, endpoint)) {
+      if (!admit(account.apiKey, endpoint, yield* Clock.currentTimeMillis)) {
         yield* drain(request)
         return tooMany(endpoint)
       }
@@ -534,7 +517,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
           "Insufficient credits to process this file. Please add more credits to your account."
         )
       }
-      const now = Date.now()
+      const now = yield* Clock.currentTimeMillis
       if (inProgress(account.apiKey, now) >= concurrentLimit) {
         return errorBody(
           429,
@@ -584,7 +567,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
   const status = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     counts.status++
-    const fault = takeFault("status")
+    const fault = takeFault("status", yield* Clock.currentTimeMillis)
     if (fault?.kind === "latency") yield* Effect.sleep(fault.ms ?? 1000)
     if (fault?.kind === "dropBefore" || fault?.kind === "dropAfter") return yield* dropConnection(request)
     if (
@@ -597,16 +580,16 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     }
     const auth = authenticate(request)
     if (auth.error !== undefined) return auth.error
-    const refused = burst(fault, "status")
+    const refused = burst(fault, "status", yield* Clock.currentTimeMillis)
     if (refused !== undefined) return refused
-    if (!admit(auth.account.apiKey, "status")) return tooMany("status")
+    if (!admit(auth.account.apiKey, "status", yield* Clock.currentTimeMillis)) return tooMany("status")
     const { projectId } = yield* HttpRouter.params
     const project = projectId === undefined ? undefined : projects.get(projectId)
     if (project === undefined) return errorBody(404, "PROJECT_NOT_FOUND", "The specified project does not exist")
     if (project.apiKey !== auth.account.apiKey)
       return errorBody(403, "FORBIDDEN", "You don't have access to this project")
     if (fault?.kind === "malformed") return HttpServerResponse.text("<html>502 Bad Gateway</html>", { status: 200 })
-    const answer = statusOf(project, Date.now())
+    const answer = statusOf(project, yield* Clock.currentTimeMillis)
     if (fault?.kind === "stall") yield* Effect.sleep(stallMs)
     return HttpServerResponse.jsonUnsafe(answer)
   })
@@ -619,7 +602,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     const project = projectId === undefined ? undefined : projects.get(projectId)
     const expires = Number(new URL(request.url, "http://x").searchParams.get("Expires"))
     if (project === undefined) return HttpServerResponse.text("Not Found", { status: 404 })
-    if (!Number.isFinite(expires) || expires * 1000 < Date.now()) {
+    if (!Number.isFinite(expires) || expires * 1000 < (yield* Clock.currentTimeMillis)) {
       return HttpServerResponse.text("Request has expired", { status: 403 })
     }
     const body = new TextEncoder().encode(
@@ -642,7 +625,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     billableSubmissions: () => billable,
     projects: () => [...projects.values()],
     rejectedByRateLimit: () => rateLimited,
-    injectFault: (fault: Fault) => void faults.push({ fault, left: fault.times ?? 1 }),
+    injectFault: (fault: Fault) => faults.push(fault),
     failNext: (code: "TRANSCRIPTION_FAILED" | "LIPSYNC_FAILED") => void (pendingFailure = code),
     injectedFaults: () => ({ ...injected }),
     uploadAttempts: () => new Map([...uploadAttempts].map(([k, v]) => [k, [...v]] as const)),
@@ -653,7 +636,7 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         )
       ),
     requestTimes: (endpoint: Endpoint) => [...arrivals[endpoint]],
-    refusedInBursts: () => refusedInBursts
+    refusedInBursts: bursts.refused
   }
   return {
     routes,

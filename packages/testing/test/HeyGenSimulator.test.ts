@@ -1,6 +1,6 @@
 // The HeyGen simulator on its own, over loopback with plain `fetch`: what a client meets at the wire
-// (status codes, envelopes, headers), checked against the seeds and reference/heygen.md without
-// going through the provider package.
+// (status codes, envelopes, headers), checked against HeyGen's documented examples (kept as
+// packages/provider-heygen/test/fixtures/seed-*.json) without going through the provider package.
 
 import { createHmac } from "node:crypto"
 import { createServer } from "node:http"
@@ -126,7 +126,7 @@ describe("HeyGenSimulator: authentication and validation", () => {
           }
           const notJson = yield* send(sim, "POST", "/v3/video-translations", { body: "{not json" })
           assert.strictEqual(notJson.status, 400)
-          // Seed 003's GenerateVideoRequest is strict too (the proofread id is checked after the body).
+          // HeyGen's GenerateVideoRequest is strict too (additionalProperties: false; the proofread id is checked after the body).
           const generate = yield* send(sim, "POST", "/v3/video-translations/proofreads/x-es/generate", {
             body: { captions: "yes" }
           })
@@ -206,7 +206,7 @@ describe("HeyGenSimulator: limits and idempotency", () => {
           assert.strictEqual(during.status, 409)
           assert.strictEqual(during.json.error.code, "request_in_progress")
           assert.strictEqual(sim.conflicts(), 1)
-          // "even if the request body differs slightly" (seed 002): the original answer comes back.
+          // HeyGen replays "even if the request body differs slightly": the original answer comes back.
           const again = yield* send(sim, "POST", "/v3/video-translations", {
             body: { ...body, title: "renamed" },
             headers
@@ -332,7 +332,7 @@ describe("HeyGenSimulator: lifecycles, files and status vocabularies", () => {
             send(sim, "GET", `/v2/video_translate/proofread/status/${pid}`),
             (a) => a.json.data.status === "completed"
           )
-          // The shape of seed 000's "Completed" example.
+          // The shape of HeyGen's "Completed" example (packages/provider-heygen/test/fixtures/seed-000-completed.json).
           assert.deepStrictEqual(Object.keys(status.json.data).sort(), [
             "details",
             "proofread_id",
@@ -358,7 +358,7 @@ describe("HeyGenSimulator: lifecycles, files and status vocabularies", () => {
           const generated = yield* send(sim, "POST", `/v2/video_translate/proofread/${pid}/generate`, {
             body: { captions: true }
           })
-          // The shape of seed 001's "Result" example.
+          // The shape of HeyGen's "Result" example (packages/provider-heygen/test/fixtures/seed-001-result.json).
           assert.strictEqual(generated.json.error, null)
           assert.strictEqual(generated.json.data.status, "processing")
           assert.isString(generated.json.data.video_translate_id)
