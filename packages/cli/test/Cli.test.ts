@@ -226,7 +226,10 @@ describe("polydub CLI", () => {
       assert.include(["Queued", "Running"], printed.state._tag)
       assert.strictEqual(printed.language, "es")
       assert.notInclude(err, "embedded", "a configured vendor must not be replaced by the simulator")
-    }).pipe(Effect.provide(simulator))
+    }).pipe(
+      // Slow enough that the job is still queued or running when the command reads it, even on a loaded machine.
+      Effect.provide(HeyGenSimulator.layer({ queuedMs: 2000, runningMs: 5000 }))
+    )
   )
 
   it.live(
