@@ -10,7 +10,7 @@
  * 48–82 µs, same schema and answer; `bench/src/endpoints.ts`), and it cannot say what vendors need
  * here: a multipart body streamed with an exact length, an error answered inside a 200 (HeyGen v2),
  * errors told apart by a vendor code rather than by status, and "an unreadable answer to a mutation
- * is an unknown * outcome".
+ * is an unknown outcome".
  */
 import { createHash } from "node:crypto"
 import { Duration, Effect, Layer, Option, Redacted, type Schema, type Stream } from "effect"
