@@ -11,7 +11,7 @@ import { HttpApi, HttpApiClient, HttpApiEndpoint, HttpApiGroup } from "effect/ht
 const Status = Schema.Struct({
   projectId: Schema.String,
   status: Schema.Literals(["processing", "completed", "failed"]),
-  progress: Schema.Number,
+  progress: Schema.Finite,
   translatedVideoUrl: Schema.optional(Schema.NullOr(Schema.String))
 })
 const body = JSON.stringify({ projectId: "p1", status: "processing", progress: 40, translatedVideoUrl: null })
