@@ -217,7 +217,10 @@ describe("ProviderTransport", () => {
     Effect.gen(function* () {
       const keys: Array<string> = []
       const { client } = vendor([{ status: 200, body: `{"id":"a"}` }])
-      const budgets = { status: { limit: 30, window: Duration.minutes(1) }, uploads: { limit: 10, window: Duration.minutes(1) } }
+      const budgets = {
+        status: { limit: 30, window: Duration.minutes(1) },
+        uploads: { limit: 10, window: Duration.minutes(1) }
+      }
       const transport = yield* transportOver(client, { budgets }, keys)
       yield* transport.call({ ...read, budget: "uploads" }, { path: "/things/a" })
       yield* transport.call(read, { path: "/things/a" })
