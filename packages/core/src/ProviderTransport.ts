@@ -58,6 +58,8 @@ export interface StreamBody {
   readonly contentType: string
   readonly contentLength?: number | undefined
   readonly stream: Stream.Stream<Uint8Array, unknown>
+  /** Whether the stream can be run again. One that cannot (a caller's stream) is sent once, whatever `Policy` allows. */
+  readonly replayable: boolean
 }
 
 /** One request to an endpoint. */
@@ -68,7 +70,7 @@ export interface Request {
   readonly urlParams?: Readonly<Record<string, string>> | undefined
   /** A JSON body. */
   readonly json?: unknown
-  /** A streamed body; a stream that cannot be read twice must come with `retries: 0`. */
+  /** A streamed body. */
   readonly body?: StreamBody | undefined
   /** Sent in the transport's `idempotencyHeader`; makes the request idempotent. */
   readonly idempotencyKey?: string | undefined
@@ -335,11 +337,16 @@ export const make = Effect.fnUntraced(function* (options: Options) {
       Effect.flatMap((response) => answer(endpoint, response)),
       ProviderHttp.exchangeTimeout(timeouts[endpoint.timeout ?? (method === "GET" ? "read" : "write")], ctx),
       Policy.withRetry(
-        req.retries === undefined && req.retryIf === undefined
+        req.retries === undefined && req.retryIf === undefined && req.body?.replayable !== false
           ? idempotent
             ? retrySafe
             : retryUnsafe
-          : { idempotent, times: req.retries ?? retries, base: options.retryBase, retryIf: req.retryIf }
+          : {
+              idempotent,
+              times: req.body?.replayable === false ? 0 : (req.retries ?? retries),
+              base: options.retryBase,
+              retryIf: req.retryIf
+            }
       )
     )
   }

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ProviderTransport, type TranslationError } from "@polydub/core"
-import { Clock, Duration, Effect, Fiber, Layer, Redacted, Schema, Tracer } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer, Redacted, Schema, Stream, Tracer } from "effect"
 import { Headers, HttpClient, type HttpClientRequest, HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import { TestClock } from "effect/testing"
@@ -197,6 +197,32 @@ describe("ProviderTransport", () => {
       yield* Effect.flip(withTime(t4.call(create, { path: "/things", json: {}, idempotencyKey: "pd-2" })))
       assert.strictEqual(noHeader.sent.length, 1)
       assert.isUndefined(noHeader.sent[0]!.headers["idempotency-key"])
+    })
+  )
+
+  it.effect("a body that cannot be streamed twice is sent once, even where Policy would retry", () =>
+    Effect.gen(function* () {
+      const flaky = [
+        { status: 503, body: "" },
+        { status: 201, body: `{"id":"a"}` }
+      ]
+      const body = (replayable: boolean) => ({
+        contentType: "application/octet-stream",
+        contentLength: 3,
+        stream: Stream.make(new Uint8Array([1, 2, 3])),
+        replayable
+      })
+      const once = vendor(flaky)
+      const t1 = yield* transportOver(once.client)
+      const error = yield* Effect.flip(
+        withTime(t1.call(create, { path: "/files", body: body(false), idempotencyKey: "pd-3" }))
+      )
+      assert.strictEqual(error._tag, "ProviderUnavailable")
+      assert.strictEqual(once.sent.length, 1)
+      const again = vendor(flaky)
+      const t2 = yield* transportOver(again.client)
+      yield* withTime(t2.call(create, { path: "/files", body: body(true), idempotencyKey: "pd-4" }))
+      assert.strictEqual(again.sent.length, 2)
     })
   )
 

@@ -362,12 +362,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    const body = ProviderHttp.multipartBody([], file)
     return yield* call(api.uploadAsset, {
       path: "/v3/assets",
-      body,
-      idempotencyKey: key,
-      ...(file.replayable ? {} : { retries: 0 })
+      body: { ...ProviderHttp.multipartBody([], file), replayable: file.replayable },
+      idempotencyKey: key
     })
   })
   /** The direct-upload flow for files over 32 MB: reserve, PUT the bytes, complete. */
@@ -444,9 +442,8 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
   const v1UploadAsset = Effect.fn("HeyGenClient.v1UploadAsset")((file: ProviderHttp.Upload) =>
     call(api.v1UploadAsset, {
       baseUrl: uploadBaseUrl,
-      path: `/v1/asset`,
-      body: { contentType: file.mediaType, contentLength: file.size, stream: file.stream },
-      ...(file.replayable ? {} : { retries: 0 })
+      path: "/v1/asset",
+      body: { contentType: file.mediaType, contentLength: file.size, stream: file.stream, replayable: file.replayable }
     })
   )
 

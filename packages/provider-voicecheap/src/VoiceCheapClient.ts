@@ -213,7 +213,8 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
         })
     )
 
-  // Uploads are retried twice whatever `retries` says, and only when the file can be streamed again.
+  // Uploads are retried twice whatever `retries` says (the transport sends a stream that cannot be
+  // read twice only once).
   const upload = (
     endpoint: typeof translateEndpoint | typeof projectEndpoint,
     path: string,
@@ -222,8 +223,8 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapClientOption
   ) =>
     transport.call(endpoint, {
       path,
-      body: ProviderHttp.multipartBody(fields, file),
-      retries: file.replayable ? 2 : 0,
+      body: { ...ProviderHttp.multipartBody(fields, file), replayable: file.replayable },
+      retries: 2,
       retryIf: notConcurrency
     })
 
