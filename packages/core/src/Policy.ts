@@ -56,11 +56,17 @@ export interface RetryOptions extends RetryContext {
   readonly base?: Duration.Input | undefined
   /** Longest wait, for backoff and for `Retry-After`. Default 30 seconds. */
   readonly cap?: Duration.Input | undefined
+  /** A further condition on a retry, after `shouldRetry` (a vendor's refusal that a retry cannot clear). */
+  readonly retryIf?: ((error: TranslationError) => boolean) | undefined
 }
+
+const allowed = (error: TranslationError, options: RetryOptions): boolean =>
+  shouldRetry(error, options) && (options.retryIf === undefined || options.retryIf(error))
 
 /**
  * A `Schedule` over `TranslationError`s: jittered exponential backoff, waits at least as long as the
- * vendor's `Retry-After`, capped, bounded in count, and stops on anything `shouldRetry` refuses.
+ * vendor's `Retry-After`, capped, bounded in count, and stops on anything `shouldRetry` (or the
+ * options' `retryIf`) refuses.
  */
 export const retrySchedule = (options: RetryOptions) => {
   const cap = Duration.fromInputUnsafe(options.cap ?? Duration.seconds(30))
@@ -72,7 +78,7 @@ export const retrySchedule = (options: RetryOptions) => {
       const wait = advised !== undefined ? Duration.max(duration, advised) : duration
       return Effect.succeed(Duration.min(wait, cap))
     }),
-    Schedule.while(({ input }) => shouldRetry(input, options)),
+    Schedule.while(({ input }) => allowed(input, options)),
     Schedule.upTo({ times: options.times ?? 2 })
   )
 }
@@ -91,7 +97,7 @@ export const withRetry: {
   2,
   <A, E extends TranslationError, R>(effect: Effect.Effect<A, E, R>, options: RetryOptions): Effect.Effect<A, E, R> =>
     Effect.catch(effect, (first) => {
-      if ((options.times ?? 2) < 1 || !shouldRetry(first, options)) return Effect.fail(first)
+      if ((options.times ?? 2) < 1 || !allowed(first, options)) return Effect.fail(first)
       let replayed = false
       const attempt = Effect.suspend(() => {
         if (replayed) return effect

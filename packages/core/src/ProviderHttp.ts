@@ -5,17 +5,7 @@
  * the rate limiter's slots, and reading the expiry of a presigned URL. No vendor knowledge lives here.
  */
 import { randomBytes } from "node:crypto"
-import {
-  DateTime,
-  Duration,
-  Effect,
-  type FileSystem,
-  Option,
-  Predicate,
-  Schema,
-  type SchemaIssue,
-  Stream
-} from "effect"
+import { DateTime, Duration, Effect, type FileSystem, Option, Predicate, Schema, SchemaIssue, Stream } from "effect"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
 import { InvalidRequest, ProviderUnavailable, UnexpectedResponse } from "./TranslationError.js"
 import { type FileSource, mediaTypeOf, type StreamSource } from "./TranslationRequest.js"
@@ -100,21 +90,14 @@ export const budgetSlots = (
 
 const excerptOf = (text: string) => (text.length > 200 ? `${text.slice(0, 197)}...` : text)
 
+const issueFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** The path of the first failure in a Schema issue (`["data", "status"]`); empty at the root. */
+export const issuePath = (issue: SchemaIssue.Issue): ReadonlyArray<PropertyKey> =>
+  (issueFormatter(issue).issues[0]?.path ?? []).map((segment) => (typeof segment === "object" ? segment.key : segment))
+
 const pathOf = (issue: SchemaIssue.Issue): string => {
-  const path: Array<PropertyKey> = []
-  let current: SchemaIssue.Issue | undefined = issue
-  for (let i = 0; i < 20 && current !== undefined; i++) {
-    if (current._tag === "Pointer") {
-      path.push(...current.path)
-      current = current.issue
-    } else if (current._tag === "Composite" || current._tag === "AnyOf") {
-      current = current.issues[0]
-    } else if (current._tag === "Filter" || current._tag === "Encoding") {
-      current = current.issue
-    } else {
-      current = undefined
-    }
-  }
+  const path = issuePath(issue)
   return path.length === 0 ? "(root)" : path.map(String).join(".")
 }
 
@@ -151,7 +134,6 @@ export const decodeJsonText = <S extends Schema.Codec<any, any, never, never>>(
   )
 }
 
-/** Reads a response body as text; a body cut short becomes `ProviderUnavailable { outcome: "unknown" }`. */
 /**
  * Bounds a whole exchange — the request, the answer's headers and its body — by `timeout` (none when
  * undefined). Past it the request may have been processed: `ProviderUnavailable` with an unknown outcome.
@@ -173,6 +155,7 @@ export const exchangeTimeout =
             )
         })
 
+/** Reads a response body as text; a body cut short becomes `ProviderUnavailable { outcome: "unknown" }`. */
 export const bodyText = (
   response: HttpClientResponse.HttpClientResponse,
   context: { readonly provider: string; readonly operation: string }

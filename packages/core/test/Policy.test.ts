@@ -98,6 +98,29 @@ describe("Policy.withRetry", () => {
     })
   )
 
+  it.effect("`retryIf` stops what Policy alone would retry, on the first failure and on later ones", () =>
+    Effect.gen(function* () {
+      const concurrency = () => new RateLimited({ ...ctx, scope: "concurrency", message: "busy" })
+      const notConcurrency = (e: TranslationError) => !(e._tag === "RateLimited" && e.scope === "concurrency")
+      const first = flaky([concurrency()])
+      const once = yield* Effect.forkChild(
+        Effect.flip(first.effect.pipe(Policy.withRetry({ idempotent: false, base: 100, retryIf: notConcurrency })))
+      )
+      yield* TestClock.adjust(Duration.seconds(10))
+      const refused = yield* Fiber.join(once)
+      assert.strictEqual(refused._tag, "RateLimited")
+      assert.strictEqual(first.calls(), 1)
+      // A refused connection is retried; the concurrency refusal that follows it is not.
+      const later = flaky([unavailable("not-sent"), concurrency(), unavailable("not-sent")])
+      const fiber = yield* Effect.forkChild(
+        Effect.flip(later.effect.pipe(Policy.withRetry({ idempotent: false, base: 100, retryIf: notConcurrency })))
+      )
+      yield* TestClock.adjust(Duration.seconds(10))
+      assert.strictEqual((yield* Fiber.join(fiber))._tag, "RateLimited")
+      assert.strictEqual(later.calls(), 2)
+    })
+  )
+
   it.effect("gives every run of the same effect its own retries", () =>
     Effect.gen(function* () {
       // Every first attempt fails and every second succeeds.

@@ -1,13 +1,13 @@
 /**
- * One method per HeyGen video-translation endpoint (v3 and legacy v2), on `effect/http`.
- * The API key travels as a redacted `x-api-key` (or bearer) header. Every v3 mutation carries an
+ * One method per HeyGen video-translation endpoint (v3 and legacy v2), over core's
+ * `ProviderTransport`: this file holds the endpoints (`api`) and HeyGen's error codes; the HTTP
+ * behaviour lives in core. The API key travels as a redacted `x-api-key` (or bearer) header. Every v3 mutation carries an
  * `Idempotency-Key` — the caller's, or one minted per logical call and reused by its retries — so a
  * POST may be retried after a timeout; without a key (v2) a POST is sent again only when it
  * certainly was not processed. `Retry-After` is honoured, each kind of call has its own timeout,
  * and requests share a budget keyed by a hash of the key.
  */
 
-import { createHash } from "node:crypto"
 import {
   AuthenticationFailed,
   InsufficientCredits,
@@ -17,15 +17,15 @@ import {
   PermissionDenied,
   Policy,
   ProviderHttp,
-  ProviderUnavailable,
+  ProviderTransport,
   RateLimited,
   RequestInProgress,
   type TranslationError,
   UnexpectedResponse
 } from "@polydub/core"
-import { Context, Duration, Effect, Layer, Option, Redacted, type Schema } from "effect"
-import { Headers, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
-import { RateLimiter } from "effect/persistence"
+import { Context, Duration, Effect, Layer, Option, type Redacted, Schema } from "effect"
+import { type HttpClient, HttpClientRequest } from "effect/http"
+import type { RateLimiter } from "effect/persistence"
 import * as Wire from "./HeyGenWire.js"
 
 export const provider = "heygen"
@@ -58,37 +58,6 @@ export interface HeyGenClientOptions {
   /** Budgets are shared by clients with the same key; default: a hash of the API key. */
   readonly rateLimitKey?: string | undefined
 }
-
-type Kind = "read" | "write" | "upload"
-
-interface Call<S extends Schema.Codec<any, any, never, never>> {
-  readonly operation: string
-  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
-  readonly path: string
-  readonly schema: S
-  readonly body?: unknown
-  readonly urlParams?: Record<string, string> | undefined
-  /** v3 mutations: the key to send. */
-  readonly idempotencyKey?: string | undefined
-  readonly kind?: Kind | undefined
-  /** v2: a 200 whose `error` is set is a failure. */
-  readonly v2?: boolean | undefined
-  /** Overrides the method's default: replacing a proofread's SRT is safe to repeat. */
-  readonly idempotent?: boolean | undefined
-  /** Absolute URL (for the legacy upload host). */
-  readonly absolute?: boolean | undefined
-  /** Overrides the retry count: a body streamed from a source that cannot be read twice is sent once. */
-  readonly retries?: number | undefined
-  readonly upload?:
-    | {
-        readonly contentType: string
-        readonly contentLength?: number | undefined
-        readonly stream: ProviderHttp.Upload["stream"]
-      }
-    | undefined
-}
-
-const context = (operation: string) => ({ provider, operation })
 
 /** Numeric v2/v1 codes (reference §6). */
 const v2Codes: Record<string, "auth" | "forbidden" | "invalid"> = {
@@ -139,12 +108,8 @@ export const mapError = (
   }
   // The CLI falls back on the HTTP status when the code is missing or just "error" (gateways).
   if (code === "error") code = undefined
-  const base = {
-    ...context(operation),
-    status,
-    message: message ?? `HeyGen answered HTTP ${status}`,
-    ...(code === undefined ? {} : { providerCode: code })
-  }
+  const fields = { operation, status, message, code, retryAfter }
+  const base = ProviderTransport.errorBase(provider, "HeyGen", fields)
   const after = Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {}
   const legacy = code === undefined ? undefined : v2Codes[code]
   switch (code) {
@@ -180,149 +145,98 @@ export const mapError = (
   if (legacy === "auth") return new AuthenticationFailed(base)
   if (legacy === "forbidden") return new PermissionDenied(base)
   if (legacy === "invalid") return new InvalidRequest(base)
-  if (status === 401) return new AuthenticationFailed(base)
-  if (status === 402) return new InsufficientCredits(base)
-  if (status === 403) return new PermissionDenied(base)
-  if (status === 404) return new NotFound(base)
-  if (status === 409) return new RequestInProgress({ ...base, ...after })
-  if (status === 413) return new PayloadTooLarge(base)
-  if (status === 429) {
-    return new RateLimited({
-      ...base,
-      scope: concurrencyWords.test(base.message) ? "concurrency" : "requests",
-      ...after
-    })
-  }
-  if (status >= 400 && status < 500) return new InvalidRequest({ ...base, ...(param === undefined ? {} : { param }) })
-  return new ProviderUnavailable({ ...base, outcome: "unknown", ...after })
+  return ProviderTransport.statusError(provider, "HeyGen", {
+    ...fields,
+    param,
+    scope: concurrencyWords.test(base.message) ? "concurrency" : "requests"
+  })
 }
 
-const parseJsonOrUndefined = (text: string): unknown => {
+const decodeV2Error = Schema.decodeUnknownOption(Wire.V2ErrorEnvelope)
+
+/** v2 can answer 200 with `error` set; that is a failure, not a result. */
+const v2Refusal = (text: string): unknown => {
+  let json: unknown
   try {
-    return JSON.parse(text)
+    json = JSON.parse(text)
   } catch {
     return undefined
   }
+  const envelope = decodeV2Error(json)
+  return Option.isSome(envelope) && envelope.value.error !== undefined && envelope.value.error !== null
+    ? envelope.value
+    : undefined
 }
 
-type Budgeted = HttpClient.HttpClient.With<HttpClientError.HttpClientError | RateLimiter.RateLimiterError>
+type Codec = Schema.Codec<any, any, never, never>
+const get = <S extends Codec>(operation: string, schema: S) => ({ operation, method: "GET", schema }) as const
+const post = <S extends Codec>(operation: string, schema: S) => ({ operation, method: "POST", schema }) as const
+const v2 = <E extends ProviderTransport.Endpoint<Codec>>(endpoint: E) => ({ ...endpoint, refusal: v2Refusal }) as const
+
+/**
+ * HeyGen's endpoints, as data. A v3 mutation carries an idempotency key (see `keyOf`), which makes
+ * it safe to retry; a v2 one has none and is sent again only when it certainly was not processed.
+ */
+const api = {
+  createTranslation: post("createTranslation", Wire.CreateTranslationResponse),
+  getTranslation: get("getTranslation", Wire.TranslationResponse),
+  listTranslations: get("listTranslations", Wire.ListTranslationsResponse),
+  updateTitle: { operation: "updateTitle", method: "PATCH", schema: Wire.TranslationResponse },
+  deleteTranslation: { operation: "deleteTranslation", method: "DELETE", schema: Wire.DeleteResponse },
+  languages: get("languages", Wire.LanguagesResponse),
+  statuses: get("statuses", Wire.BulkStatusResponse),
+  createBatch: post("createBatch", Wire.CreateBatchResponse),
+  getBatch: get("getBatch", Wire.BatchResponse),
+  createProofread: post("createProofread", Wire.CreateProofreadResponse),
+  getProofread: get("getProofread", Wire.ProofreadResponse),
+  getProofreadSrt: get("getProofreadSrt", Wire.ProofreadSrtResponse),
+  putProofreadSrt: { operation: "putProofreadSrt", method: "PUT", schema: Wire.ProofreadResponse },
+  generateProofread: post("generateProofread", Wire.GenerateResponse),
+  uploadAsset: { ...post("uploadAsset", Wire.AssetResponse), timeout: "upload" },
+  createDirectUpload: post("createDirectUpload", Wire.DirectUploadResponse),
+  completeDirectUpload: post("completeDirectUpload", Wire.AssetResponse),
+  v2Create: v2(post("v2CreateTranslation", Wire.V2CreateResponse)),
+  v2Status: v2(get("v2Status", Wire.V2StatusResponse)),
+  v2Languages: v2(get("v2Languages", Wire.V2LanguagesResponse)),
+  v2Caption: v2(get("v2Caption", Wire.V2CaptionResponse)),
+  v2CreateProofread: v2(post("v2CreateProofread", Wire.V2CreateProofreadResponse)),
+  v2ProofreadStatus: v2(get("v2ProofreadStatus", Wire.V2ProofreadStatusResponse)),
+  v2DownloadSrt: v2(get("v2DownloadSrt", Wire.V2DownloadSrtResponse)),
+  // Replacing a proofread's SRT is a replace-in-place, costs nothing, and is safe to send again.
+  v2UploadSrt: v2({ ...post("v2UploadSrt", Wire.v2Empty), idempotent: true }),
+  v2Generate: v2(post("v2Generate", Wire.V2GenerateResponse)),
+  v1UploadAsset: { ...post("v1UploadAsset", Wire.V1AssetResponse), timeout: "upload" },
+  createWebhookEndpoint: post("createWebhookEndpoint", Wire.WebhookEndpointResponse),
+  listWebhookEndpoints: get("listWebhookEndpoints", Wire.ListWebhookEndpointsResponse),
+  deleteWebhookEndpoint: { operation: "deleteWebhookEndpoint", method: "DELETE", schema: Wire.v2Empty },
+  rotateWebhookSecret: post("rotateWebhookSecret", Wire.RotateSecretResponse),
+  webhookEvents: get("webhookEvents", Wire.WebhookEventsResponse)
+} as const
 
 /** Builds the client over the `HttpClient` and `RateLimiter` in context. */
 export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
-  const http = yield* HttpClient.HttpClient
-  const limiter = yield* RateLimiter.RateLimiter
-  const baseUrl = (options.baseUrl ?? "https://api.heygen.com").replace(/\/+$/, "")
   const uploadBaseUrl = (options.uploadBaseUrl ?? "https://upload.heygen.com").replace(/\/+$/, "")
-  const key =
-    options.rateLimitKey ??
-    `heygen:${createHash("sha256").update(Redacted.value(options.apiKey)).digest("hex").slice(0, 16)}`
-  const timeouts: Record<Kind, Duration.Duration> = {
-    read: Duration.fromInputUnsafe(options.timeouts?.read ?? Duration.seconds(30)),
-    write: Duration.fromInputUnsafe(options.timeouts?.write ?? Duration.seconds(120)),
-    upload: Duration.fromInputUnsafe(options.timeouts?.upload ?? Duration.minutes(10))
-  }
-  const budget = options.budget ?? { limit: 120, window: Duration.minutes(1) }
-  const authHeader = (request: HttpClientRequest.HttpClientRequest) =>
-    options.auth === "bearer"
-      ? HttpClientRequest.bearerToken(request, Redacted.value(options.apiKey))
-      : HttpClientRequest.setHeader(request, "x-api-key", Redacted.value(options.apiKey))
-
-  // The budget spread evenly over the limiter's slots, one request held in reserve (see `budgetSlots`).
-  const client: Budgeted = http.pipe(
-    HttpClient.mapRequest((request) => authHeader(HttpClientRequest.acceptJson(request))),
-    HttpClient.withRateLimiter({
-      limiter,
-      key,
-      ...ProviderHttp.budgetSlots(budget, 1),
-      algorithm: "fixed-window",
-      times: 0,
-      disableAdaptiveLearning: true
-    })
-  )
-
-  const send = (operation: string, request: HttpClientRequest.HttpClientRequest) =>
-    client.execute(request).pipe(
-      // The key headers stay redacted in spans even where an application replaced the default list.
-      Effect.updateService(Headers.CurrentRedactedNames, (names) => [...names, "x-api-key", "authorization"]),
-      Effect.mapError(
-        (error): TranslationError =>
-          HttpClientError.isHttpClientError(error)
-            ? ProviderHttp.transportError(error, context(operation))
-            : new ProviderUnavailable({
-                ...context(operation),
-                outcome: "not-sent",
-                message: `the request budget could not be checked: ${String(error)}`
-              })
-      )
-    )
-
-  const answer = <S extends Schema.Codec<any, any, never, never>>(
-    call: Call<S>,
-    response: HttpClientResponse.HttpClientResponse
-  ): Effect.Effect<S["Type"], TranslationError> =>
-    Effect.flatMap(ProviderHttp.bodyText(response, context(call.operation)), (text) => {
-      // Read only for an error: `headers` parses every header again on each access.
-      const retryAfter = () => Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
-      if (response.status < 200 || response.status >= 300) {
-        return Effect.fail(mapError(call.operation, response.status, parseJsonOrUndefined(text), retryAfter()))
-      }
-      const decoded = ProviderHttp.decodeJsonText(call.schema, text, {
-        ...context(call.operation),
-        status: response.status
-      })
-      // A mutation HeyGen accepted but whose answer cannot be read may have taken effect: its
-      // outcome is unknown. With an idempotency key it is sent again and replayed; without, it is not.
-      const result: Effect.Effect<S["Type"], TranslationError> =
-        call.method === "GET"
-          ? decoded
-          : Effect.mapError(
-              decoded,
-              (e) =>
-                new ProviderUnavailable({
-                  ...context(call.operation),
-                  status: response.status,
-                  outcome: "unknown",
-                  message: `HeyGen answered ${call.operation} with a body that cannot be read (${e.message}); the request may have taken effect`
-                })
-            )
-      if (call.v2 !== true) return result
-      // v2 can answer 200 with `error` set; that is a failure, not a result.
-      return Effect.flatMap(
-        Effect.option(ProviderHttp.decodeJsonText(Wire.V2ErrorEnvelope, text, context(call.operation))),
-        (envelope) =>
-          Option.isSome(envelope) && envelope.value.error !== undefined && envelope.value.error !== null
-            ? Effect.fail(mapError(call.operation, response.status, envelope.value, retryAfter()))
-            : result
-      )
-    })
-
-  /** Runs one call with retries: reads and keyed writes on transient failures, others only when unsent or 429. */
-  const call = <S extends Schema.Codec<any, any, never, never>>(
-    c: Call<S>
-  ): Effect.Effect<S["Type"], TranslationError> => {
-    let request = HttpClientRequest.make(c.method)(c.absolute === true ? c.path : `${baseUrl}${c.path}`)
-    if (c.urlParams !== undefined) request = HttpClientRequest.setUrlParams(request, c.urlParams)
-    if (c.idempotencyKey !== undefined)
-      request = HttpClientRequest.setHeader(request, "Idempotency-Key", c.idempotencyKey)
-    if (c.upload !== undefined) {
-      request = HttpClientRequest.bodyStream(request, c.upload.stream, {
-        contentType: c.upload.contentType,
-        ...(c.upload.contentLength === undefined ? {} : { contentLength: c.upload.contentLength })
-      })
-    } else if (c.body !== undefined) {
-      request = HttpClientRequest.bodyJsonUnsafe(request, c.body)
-    }
-    const kind = c.kind ?? (c.method === "GET" ? "read" : "write")
-    const idempotent =
-      c.idempotent ??
-      (c.method === "GET" || c.method === "PUT" || c.method === "DELETE" || c.idempotencyKey !== undefined)
-    // The timeout covers the answer's body too: a body that stalls is as unknown as a silent server.
-    return send(c.operation, request).pipe(
-      Effect.flatMap((response) => answer(c, response)),
-      ProviderHttp.exchangeTimeout(timeouts[kind], context(c.operation)),
-      Policy.withRetry({ idempotent, times: c.retries ?? options.retries ?? 2, base: options.retryBase })
-    )
-  }
+  const transport = yield* ProviderTransport.make({
+    provider,
+    name: "HeyGen",
+    baseUrl: options.baseUrl ?? "https://api.heygen.com",
+    apiKey: options.apiKey,
+    auth: options.auth === "bearer" ? "bearer" : { header: "x-api-key" },
+    // One budget for every call, keyed by the key's hash alone, one request held in reserve.
+    budgets: { "": options.budget ?? { limit: 120, window: Duration.minutes(1) } },
+    reserve: 1,
+    rateLimitKey: options.rateLimitKey,
+    timeouts: {
+      read: options.timeouts?.read ?? Duration.seconds(30),
+      write: options.timeouts?.write ?? Duration.seconds(120),
+      upload: options.timeouts?.upload ?? Duration.minutes(10)
+    },
+    retries: options.retries,
+    retryBase: options.retryBase,
+    idempotencyHeader: "Idempotency-Key",
+    errorOf: ({ operation, status, body, retryAfter }) => mapError(operation, status, body, retryAfter)
+  })
+  const call = transport.call
 
   const id = (s: string) => encodeURIComponent(s)
   const keyOf = (k: string | undefined) => (k === undefined ? Policy.mintIdempotencyKey : Effect.succeed(k))
@@ -333,30 +247,15 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "createTranslation",
-      method: "POST",
-      path: "/v3/video-translations",
-      body,
-      schema: Wire.CreateTranslationResponse,
-      idempotencyKey: key
-    })
+    return yield* call(api.createTranslation, { path: "/v3/video-translations", json: body, idempotencyKey: key })
   })
   const getTranslation = Effect.fn("HeyGenClient.getTranslation")((translationId: string) =>
-    call({
-      operation: "getTranslation",
-      method: "GET",
-      path: `/v3/video-translations/${id(translationId)}`,
-      schema: Wire.TranslationResponse
-    })
+    call(api.getTranslation, { path: `/v3/video-translations/${id(translationId)}` })
   )
   const listTranslations = Effect.fn("HeyGenClient.listTranslations")(
     (params: { limit?: number; token?: string } = {}) =>
-      call({
-        operation: "listTranslations",
-        method: "GET",
+      call(api.listTranslations, {
         path: "/v3/video-translations",
-        schema: Wire.ListTranslationsResponse,
         urlParams: {
           ...(params.limit === undefined ? {} : { limit: String(params.limit) }),
           ...(params.token === undefined ? {} : { token: params.token })
@@ -369,12 +268,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "updateTitle",
-      method: "PATCH",
+    return yield* call(api.updateTitle, {
       path: `/v3/video-translations/${id(translationId)}`,
-      body: { title },
-      schema: Wire.TranslationResponse,
+      json: { title },
       idempotencyKey: key
     })
   })
@@ -383,35 +279,25 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "deleteTranslation",
-      method: "DELETE",
+    return yield* call(api.deleteTranslation, {
       path: `/v3/video-translations/${id(translationId)}`,
-      schema: Wire.DeleteResponse,
       idempotencyKey: key
     })
   })
   const languages = Effect.fn("HeyGenClient.languages")(() =>
-    call({
-      operation: "languages",
-      method: "GET",
-      path: "/v3/video-translations/languages",
-      schema: Wire.LanguagesResponse
-    })
+    call(api.languages, { path: "/v3/video-translations/languages" })
   )
   const statuses = Effect.fn("HeyGenClient.statuses")(function* (ids: ReadonlyArray<string>) {
     if (ids.length > 100) {
       return yield* new InvalidRequest({
-        ...context("statuses"),
+        provider,
+        operation: "statuses",
         param: "video_translation_ids",
         message: "at most 100 ids per request"
       })
     }
-    return yield* call({
-      operation: "statuses",
-      method: "GET",
+    return yield* call(api.statuses, {
       path: "/v3/video-translations/statuses",
-      schema: Wire.BulkStatusResponse,
       urlParams: { video_translation_ids: ids.join(",") }
     })
   })
@@ -420,22 +306,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "createBatch",
-      method: "POST",
-      path: "/v3/video-translations/batches",
-      body,
-      schema: Wire.CreateBatchResponse,
-      idempotencyKey: key
-    })
+    return yield* call(api.createBatch, { path: "/v3/video-translations/batches", json: body, idempotencyKey: key })
   })
   const getBatch = Effect.fn("HeyGenClient.getBatch")((batchId: string) =>
-    call({
-      operation: "getBatch",
-      method: "GET",
-      path: `/v3/video-translations/batches/${id(batchId)}`,
-      schema: Wire.BatchResponse
-    })
+    call(api.getBatch, { path: `/v3/video-translations/batches/${id(batchId)}` })
   )
 
   // ---- v3 proofreads ---------------------------------------------------------------------
@@ -444,30 +318,17 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "createProofread",
-      method: "POST",
+    return yield* call(api.createProofread, {
       path: "/v3/video-translations/proofreads",
-      body,
-      schema: Wire.CreateProofreadResponse,
+      json: body,
       idempotencyKey: key
     })
   })
   const getProofread = Effect.fn("HeyGenClient.getProofread")((proofreadId: string) =>
-    call({
-      operation: "getProofread",
-      method: "GET",
-      path: `/v3/video-translations/proofreads/${id(proofreadId)}`,
-      schema: Wire.ProofreadResponse
-    })
+    call(api.getProofread, { path: `/v3/video-translations/proofreads/${id(proofreadId)}` })
   )
   const getProofreadSrt = Effect.fn("HeyGenClient.getProofreadSrt")((proofreadId: string) =>
-    call({
-      operation: "getProofreadSrt",
-      method: "GET",
-      path: `/v3/video-translations/proofreads/${id(proofreadId)}/srt`,
-      schema: Wire.ProofreadSrtResponse
-    })
+    call(api.getProofreadSrt, { path: `/v3/video-translations/proofreads/${id(proofreadId)}/srt` })
   )
   const putProofreadSrt = Effect.fn("HeyGenClient.putProofreadSrt")(function* (
     proofreadId: string,
@@ -475,12 +336,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "putProofreadSrt",
-      method: "PUT",
+    return yield* call(api.putProofreadSrt, {
       path: `/v3/video-translations/proofreads/${id(proofreadId)}/srt`,
-      body: { srt },
-      schema: Wire.ProofreadResponse,
+      json: { srt },
       idempotencyKey: key
     })
   })
@@ -490,12 +348,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "generateProofread",
-      method: "POST",
+    return yield* call(api.generateProofread, {
       path: `/v3/video-translations/proofreads/${id(proofreadId)}/generate`,
-      body,
-      schema: Wire.GenerateResponse,
+      json: body,
       idempotencyKey: key
     })
   })
@@ -507,16 +362,10 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    const body = ProviderHttp.multipartBody([], file)
-    return yield* call({
-      operation: "uploadAsset",
-      method: "POST",
+    return yield* call(api.uploadAsset, {
       path: "/v3/assets",
-      schema: Wire.AssetResponse,
-      idempotencyKey: key,
-      kind: "upload",
-      upload: body,
-      ...(file.replayable ? {} : { retries: 0 })
+      body: { ...ProviderHttp.multipartBody([], file), replayable: file.replayable },
+      idempotencyKey: key
     })
   })
   /** The direct-upload flow for files over 32 MB: reserve, PUT the bytes, complete. */
@@ -525,12 +374,9 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    const reserved = yield* call({
-      operation: "createDirectUpload",
-      method: "POST",
+    const reserved = yield* call(api.createDirectUpload, {
       path: "/v3/assets/direct-uploads",
-      body: { filename: file.name, content_type: file.mediaType, size_bytes: file.size },
-      schema: Wire.DirectUploadResponse,
+      json: { filename: file.name, content_type: file.mediaType, size_bytes: file.size },
       idempotencyKey: `${key}.reserve`
     })
     const target = reserved.data
@@ -540,135 +386,64 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     )
     for (const [name, value] of Object.entries(target.upload_headers ?? {}))
       put = HttpClientRequest.setHeader(put, name, value)
-    const response = yield* http.execute(put).pipe(
-      Effect.mapError((e) => ProviderHttp.transportError(e, context("putDirectUpload"))),
-      Effect.timeoutOrElse({
-        duration: timeouts.upload,
-        orElse: () =>
-          Effect.fail(
-            new ProviderUnavailable({
-              ...context("putDirectUpload"),
-              outcome: "unknown",
-              message: "the upload timed out"
-            })
-          )
-      })
-    )
-    if (response.status < 200 || response.status >= 300) {
-      return yield* mapError("putDirectUpload", response.status, undefined, Option.none())
+    const sent = yield* transport.presigned("putDirectUpload", put, {
+      timeout: "upload",
+      idempotent: false,
+      retries: 0
+    })
+    if (sent.status < 200 || sent.status >= 300) {
+      return yield* mapError("putDirectUpload", sent.status, undefined, Option.none())
     }
-    return yield* call({
-      operation: "completeDirectUpload",
-      method: "POST",
+    return yield* call(api.completeDirectUpload, {
       path: `/v3/assets/${id(target.asset_id)}/complete`,
-      body: {},
-      schema: Wire.AssetResponse,
+      json: {},
       idempotencyKey: `${key}.complete`
     })
   })
 
   // ---- v2 ------------------------------------------------------------------------------------
   const v2Create = Effect.fn("HeyGenClient.v2CreateTranslation")((body: Wire.V2CreateRequest) =>
-    call({
-      operation: "v2CreateTranslation",
-      method: "POST",
-      path: "/v2/video_translate",
-      body,
-      schema: Wire.V2CreateResponse,
-      v2: true
-    })
+    call(api.v2Create, { path: "/v2/video_translate", json: body })
   )
   const v2Status = Effect.fn("HeyGenClient.v2Status")((translateId: string) =>
-    call({
-      operation: "v2Status",
-      method: "GET",
-      path: `/v2/video_translate/${id(translateId)}`,
-      schema: Wire.V2StatusResponse,
-      v2: true
-    })
+    call(api.v2Status, { path: `/v2/video_translate/${id(translateId)}` })
   )
   const v2Languages = Effect.fn("HeyGenClient.v2Languages")(() =>
-    call({
-      operation: "v2Languages",
-      method: "GET",
-      path: "/v2/video_translate/target_languages",
-      schema: Wire.V2LanguagesResponse,
-      v2: true
-    })
+    call(api.v2Languages, { path: "/v2/video_translate/target_languages" })
   )
   const v2Caption = Effect.fn("HeyGenClient.v2Caption")((translateId: string, captionType: "srt" | "vtt") =>
-    call({
-      operation: "v2Caption",
-      method: "GET",
+    call(api.v2Caption, {
       path: "/v2/video_translate/caption",
-      urlParams: { video_translate_id: translateId, caption_type: captionType },
-      schema: Wire.V2CaptionResponse,
-      v2: true
+      urlParams: { video_translate_id: translateId, caption_type: captionType }
     })
   )
   const v2CreateProofread = Effect.fn("HeyGenClient.v2CreateProofread")(
     (body: typeof Wire.V2CreateProofreadRequest.Type) =>
-      call({
-        operation: "v2CreateProofread",
-        method: "POST",
-        path: "/v2/video_translate/proofread",
-        body,
-        schema: Wire.V2CreateProofreadResponse,
-        v2: true
-      })
+      call(api.v2CreateProofread, { path: "/v2/video_translate/proofread", json: body })
   )
   const v2ProofreadStatus = Effect.fn("HeyGenClient.v2ProofreadStatus")((proofreadId: string) =>
-    call({
-      operation: "v2ProofreadStatus",
-      method: "GET",
-      path: `/v2/video_translate/proofread/status/${id(proofreadId)}`,
-      schema: Wire.V2ProofreadStatusResponse,
-      v2: true
-    })
+    call(api.v2ProofreadStatus, { path: `/v2/video_translate/proofread/status/${id(proofreadId)}` })
   )
   const v2DownloadSrt = Effect.fn("HeyGenClient.v2DownloadSrt")((proofreadId: string) =>
-    call({
-      operation: "v2DownloadSrt",
-      method: "GET",
-      path: `/v2/video_translate/proofread/${id(proofreadId)}/download-srt`,
-      schema: Wire.V2DownloadSrtResponse,
-      v2: true
-    })
+    call(api.v2DownloadSrt, { path: `/v2/video_translate/proofread/${id(proofreadId)}/download-srt` })
   )
   const v2UploadSrt = Effect.fn("HeyGenClient.v2UploadSrt")((proofreadId: string, srtFileUrl: string) =>
     // Replacing a proofread's SRT is a replace-in-place, costs nothing, and is safe to send again.
-    call({
-      operation: "v2UploadSrt",
-      method: "POST",
-      idempotent: true,
+    call(api.v2UploadSrt, {
       path: `/v2/video_translate/proofread/${id(proofreadId)}/upload-srt`,
-      body: { srt_file_url: srtFileUrl },
-      schema: Wire.v2Empty,
-      v2: true
+      json: { srt_file_url: srtFileUrl }
     }).pipe(Effect.asVoid)
   )
   const v2Generate = Effect.fn("HeyGenClient.v2Generate")(
     (proofreadId: string, body: typeof Wire.V2GenerateRequest.Type) =>
-      call({
-        operation: "v2Generate",
-        method: "POST",
-        path: `/v2/video_translate/proofread/${id(proofreadId)}/generate`,
-        body,
-        schema: Wire.V2GenerateResponse,
-        v2: true
-      })
+      call(api.v2Generate, { path: `/v2/video_translate/proofread/${id(proofreadId)}/generate`, json: body })
   )
   /** Legacy raw-bytes upload to upload.heygen.com; answers the asset's URL (v2 takes URLs only). */
   const v1UploadAsset = Effect.fn("HeyGenClient.v1UploadAsset")((file: ProviderHttp.Upload) =>
-    call({
-      operation: "v1UploadAsset",
-      method: "POST",
-      path: `${uploadBaseUrl}/v1/asset`,
-      absolute: true,
-      schema: Wire.V1AssetResponse,
-      kind: "upload",
-      upload: { contentType: file.mediaType, contentLength: file.size, stream: file.stream },
-      ...(file.replayable ? {} : { retries: 0 })
+    call(api.v1UploadAsset, {
+      baseUrl: uploadBaseUrl,
+      path: "/v1/asset",
+      body: { contentType: file.mediaType, contentLength: file.size, stream: file.stream, replayable: file.replayable }
     })
   )
 
@@ -678,52 +453,29 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "createWebhookEndpoint",
-      method: "POST",
-      path: "/v3/webhooks/endpoints",
-      body,
-      schema: Wire.WebhookEndpointResponse,
-      idempotencyKey: key
-    })
+    return yield* call(api.createWebhookEndpoint, { path: "/v3/webhooks/endpoints", json: body, idempotencyKey: key })
   })
   const listWebhookEndpoints = Effect.fn("HeyGenClient.listWebhookEndpoints")(() =>
-    call({
-      operation: "listWebhookEndpoints",
-      method: "GET",
-      path: "/v3/webhooks/endpoints",
-      schema: Wire.ListWebhookEndpointsResponse
-    })
+    call(api.listWebhookEndpoints, { path: "/v3/webhooks/endpoints" })
   )
   const deleteWebhookEndpoint = Effect.fn("HeyGenClient.deleteWebhookEndpoint")((endpointId: string) =>
-    call({
-      operation: "deleteWebhookEndpoint",
-      method: "DELETE",
-      path: `/v3/webhooks/endpoints/${id(endpointId)}`,
-      schema: Wire.v2Empty
-    }).pipe(Effect.asVoid)
+    call(api.deleteWebhookEndpoint, { path: `/v3/webhooks/endpoints/${id(endpointId)}` }).pipe(Effect.asVoid)
   )
   const rotateWebhookSecret = Effect.fn("HeyGenClient.rotateWebhookSecret")(function* (
     endpointId: string,
     idempotencyKey?: string
   ) {
     const key = yield* keyOf(idempotencyKey)
-    return yield* call({
-      operation: "rotateWebhookSecret",
-      method: "POST",
+    return yield* call(api.rotateWebhookSecret, {
       path: `/v3/webhooks/endpoints/${id(endpointId)}/rotate-secret`,
-      body: {},
-      schema: Wire.RotateSecretResponse,
+      json: {},
       idempotencyKey: key
     })
   })
   const webhookEvents = Effect.fn("HeyGenClient.webhookEvents")(
     (params: { eventType?: string; entityId?: string } = {}) =>
-      call({
-        operation: "webhookEvents",
-        method: "GET",
+      call(api.webhookEvents, {
         path: "/v3/webhooks/events",
-        schema: Wire.WebhookEventsResponse,
         urlParams: {
           ...(params.eventType === undefined ? {} : { event_type: params.eventType }),
           ...(params.entityId === undefined ? {} : { entity_id: params.entityId })
@@ -733,31 +485,16 @@ export const make = Effect.fnUntraced(function* (options: HeyGenClientOptions) {
 
   /** Fetches a presigned file (SRT) HeyGen pointed to; no API key goes there. */
   const fetchText = Effect.fn("HeyGenClient.fetchText")(function* (url: string) {
-    const response = yield* http
-      .execute(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("Cache-Control", "no-cache")))
-      .pipe(
-        Effect.mapError((e) => ProviderHttp.transportError(e, context("fetchText"))),
-        Effect.timeoutOrElse({
-          duration: timeouts.read,
-          orElse: () =>
-            Effect.fail(
-              new ProviderUnavailable({
-                ...context("fetchText"),
-                outcome: "unknown",
-                message: "the download timed out"
-              })
-            )
-        }),
-        Policy.withRetry({ idempotent: true, times: options.retries ?? 2, base: options.retryBase })
-      )
-    const text = yield* ProviderHttp.bodyText(response, context("fetchText"))
-    if (response.status !== 200) {
+    const request = HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("Cache-Control", "no-cache"))
+    const { status, text } = yield* transport.presigned("fetchText", request, { timeout: "read", idempotent: true })
+    if (status !== 200) {
       return yield* new UnexpectedResponse({
-        ...context("fetchText"),
-        status: response.status,
+        provider,
+        operation: "fetchText",
+        status,
         path: "(url)",
         excerpt: text.slice(0, 200),
-        message: `downloading a file HeyGen pointed to answered HTTP ${response.status} (the link may have expired)`
+        message: `downloading a file HeyGen pointed to answered HTTP ${status} (the link may have expired)`
       })
     }
     return text
@@ -811,6 +548,4 @@ export const layer = (
   Layer.effect(HeyGenClient, make(options))
 
 /** The default rate limiter: process memory (use `RateLimiter.layerStoreRedis` for a fleet). */
-export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = RateLimiter.layer.pipe(
-  Layer.provide(RateLimiter.layerStoreMemory)
-)
+export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = ProviderTransport.layerRateLimiterMemory
