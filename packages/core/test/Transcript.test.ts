@@ -5,7 +5,7 @@ import * as fc from "fast-check"
 
 const { Cue } = Transcript
 
-// In the shape of a HeyGen proofread (`GET /v3/video-translations/proofreads/{id}/srt`, reference heygen.md §2):
+// In the shape of a HeyGen proofread (`GET /v3/video-translations/proofreads/{id}/srt`, as in packages/provider-heygen/test/fixtures/):
 // Spanish text with accents and inverted marks, a two-line cue, a number-only line, and italics.
 const heygenProofread = `1
 00:00:00,000 --> 00:00:02,480

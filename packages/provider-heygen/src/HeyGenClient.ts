@@ -59,7 +59,7 @@ export interface HeyGenClientOptions {
   readonly rateLimitKey?: string | undefined
 }
 
-/** Numeric v2/v1 codes (reference §6). */
+/** The numeric codes of HeyGen's v2 and v1 error envelopes. */
 const v2Codes: Record<string, "auth" | "forbidden" | "invalid"> = {
   "40009": "auth",
   "400562": "forbidden",

@@ -1,8 +1,8 @@
 /**
  * HeyGen names languages in English with a region in parentheses ("Spanish (Spain)"), as listed by
  * `GET /v3/video-translations/languages`. This table maps BCP-47 tags to those names and back. It
- * is reconstructed, not copied: the plain names ("Spanish") and the names in reference §2/§3 and the
- * seeds ("Spanish (Spain)", "Chinese (Mandarin, Simplified)", "Chinese (Cantonese, Traditional)",
+ * is reconstructed, not copied: the plain names ("Spanish") and the names in HeyGen's documented
+ * examples (`test/fixtures/`: "Spanish (Spain)", "Chinese (Mandarin, Simplified)", "Chinese (Cantonese, Traditional)",
  * ids ending `-ur-PK`) are documented; the regional names follow the same "Language (Region)"
  * pattern (the speech-locale display names HeyGen's list matches where the two can be compared) and
  * are a best effort. Fetch the live list with `HeyGenClient.languages` and narrow with `tableFrom`.

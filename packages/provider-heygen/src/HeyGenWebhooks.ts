@@ -1,7 +1,7 @@
 /**
  * HeyGen webhook deliveries: signature check, decoding into `(JobRef, JobState)` updates, and an
  * `HttpRouter` route an application mounts. HeyGen signs the raw body with the endpoint secret as
- * hex HMAC-SHA256 in a `Signature` header (reference §4; the header name is configurable, since
+ * hex HMAC-SHA256 in a `Signature` header (the scheme public integrations use, as HeyGen's docs do not state it; the header name is configurable, since
  * one public integration reads `X-HeyGen-Signature`). A forged (401), oversized (413) or malformed
  * (400) delivery is refused and changes nothing; a repeated delivery is acknowledged once; an
  * unknown event type is acknowledged, logged and ignored. HeyGen probes a new endpoint with an

@@ -181,7 +181,7 @@ export const BatchResponse = Schema.Struct({
 // v3 proofreads (seeds 002, 003)
 // ---------------------------------------------------------------------------------------------
 
-/** `POST /v3/video-translations/proofreads` body (seed 002: `additionalProperties: false`). */
+/** `POST /v3/video-translations/proofreads` body (HeyGen's schema says `additionalProperties: false`; its errors: `test/fixtures/seed-002-*.json`). */
 export const CreateProofreadRequest = Schema.Struct({
   video: AssetInput,
   output_languages: Schema.Array(Str),
@@ -223,7 +223,7 @@ export const ProofreadSrtResponse = Schema.Struct({
 
 export const PutProofreadSrtRequest = Schema.Struct({ srt: AssetInput })
 
-/** `POST /v3/video-translations/proofreads/{id}/generate` body (seed 003). */
+/** `POST /v3/video-translations/proofreads/{id}/generate` body (its errors: `test/fixtures/seed-003-*.json`). */
 export const GenerateRequest = Schema.Struct({
   captions: Schema.optionalKey(Schema.Boolean),
   translate_audio_only: Schema.optionalKey(Schema.Boolean),
@@ -337,7 +337,7 @@ export const V2CreateProofreadResponse = v2(
   })
 )
 
-/** `GET /v2/video_translate/proofread/status/{id}` (seed 000). */
+/** `GET /v2/video_translate/proofread/status/{id}` (`test/fixtures/seed-000-*.json`). */
 export const V2ProofreadStatusResponse = v2(
   Schema.Struct({
     proofread_id: Str,
@@ -351,10 +351,10 @@ export const V2DownloadSrtResponse = v2(Schema.Struct({ srt_url: Str }))
 
 export const V2UploadSrtRequest = Schema.Struct({ srt_file_url: Str })
 
-/** `upload-srt` answers `{}` (reference §3); any object is accepted. */
+/** `upload-srt` answers `{}` (`test/fixtures/reference-3-v2-upload-srt.json`); any object is accepted. */
 export const v2Empty = Schema.Struct({})
 
-/** `POST https://upload.heygen.com/v1/asset` answer (v1 envelope, reference §5). */
+/** `POST https://upload.heygen.com/v1/asset` answer (v1 envelope: `test/fixtures/reference-5-v1-asset.json`). */
 export const V1AssetResponse = Schema.Struct({
   code: Schema.optionalKey(Schema.Finite),
   data: Schema.Struct({
@@ -369,7 +369,7 @@ export const V1AssetResponse = Schema.Struct({
   message: opt(Str)
 })
 
-/** `POST /v2/video_translate/proofread/{id}/generate` (seed 001). */
+/** `POST /v2/video_translate/proofread/{id}/generate` (`test/fixtures/seed-001-result.json`). */
 export const V2GenerateRequest = Schema.Struct({
   captions: Schema.optionalKey(Schema.Boolean),
   translate_audio_only: Schema.optionalKey(Schema.Boolean),
@@ -409,7 +409,7 @@ export const ProofreadEventData = Schema.Struct({
 })
 
 // ---------------------------------------------------------------------------------------------
-// v3 webhook endpoints (reference §4)
+// v3 webhook endpoints (`test/fixtures/reference-4-*.json`)
 // ---------------------------------------------------------------------------------------------
 
 export const WebhookEndpoint = Schema.Struct({

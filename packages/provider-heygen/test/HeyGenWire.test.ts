@@ -11,7 +11,7 @@ const decode = <S extends Schema.Codec<any, any, never, never>>(schema: S, name:
   Schema.decodeUnknownSync(schema)(fixture(name))
 
 describe("HeyGen wire schemas: every seed and reference example decodes", () => {
-  it("seed 000: v2 proofread status, both examples", () => {
+  it("fixtures/seed-000: v2 proofread status, both examples", () => {
     assert.strictEqual(decode(HeyGenWire.V2ProofreadStatusResponse, "seed-000-completed.json").data.status, "completed")
     assert.strictEqual(
       decode(HeyGenWire.V2ProofreadStatusResponse, "seed-000-processing.json").data.status,
@@ -19,7 +19,7 @@ describe("HeyGen wire schemas: every seed and reference example decodes", () => 
     )
   })
 
-  it("seed 001: v2 generate", () => {
+  it("fixtures/seed-001: v2 generate", () => {
     const answer = decode(HeyGenWire.V2GenerateResponse, "seed-001-result.json")
     assert.strictEqual(answer.data.video_translate_id, "b9v43314950d4d0eb4432a0941433771-en")
   })
@@ -149,7 +149,7 @@ describe("HeyGen status words", () => {
     assert.deepStrictEqual(t({ status: "archived" }), { _tag: "Running", step: "archived" })
   })
 
-  it("maps v2 success, proofread processing|completed, and the seeds' v2 proofread statuses", () => {
+  it("maps v2 success, proofread processing|completed, and the seed fixtures' v2 proofread statuses", () => {
     const v2 = Effect.runSync(
       HeyGen.v2TranslationState(decode(HeyGenWire.V2StatusResponse, "reference-3-v2-status.json").data)
     )
@@ -166,7 +166,7 @@ describe("HeyGen status words", () => {
 describe("HeyGen errors", () => {
   const map = (name: string, status: number) => HeyGenClient.mapError("test", status, fixture(name), Option.none())
 
-  it("maps the seeds' error examples, keeping code and message", () => {
+  it("maps the seed fixtures' error examples, keeping code and message", () => {
     const invalid = map("seed-002-400.json", 400)
     assert.isTrue(invalid._tag === "InvalidRequest" && invalid.param === "video_url")
     assert.strictEqual(map("seed-002-401.json", 401)._tag, "AuthenticationFailed")

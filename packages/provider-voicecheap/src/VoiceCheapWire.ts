@@ -23,7 +23,7 @@ export const ErrorEnvelope = Schema.Struct({
 })
 export type ErrorEnvelope = typeof ErrorEnvelope.Type
 
-/** Every documented error code (reference voicecheap-and-peers.md A.7, seed 004). */
+/** Every error code VoiceCheap documents (its schema sample: `test/fixtures/seed-004-schema-sample.json`). */
 export const errorCodes = [
   "MISSING_API_KEY",
   "INVALID_API_KEY",
