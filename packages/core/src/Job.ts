@@ -58,6 +58,7 @@ export class JobRef extends Schema.Class<JobRef>("@polydub/core/JobRef")({
   /** The vendor API version that created the job, where the provider has several. */
   apiVersion: Schema.optionalKey(ApiVersion)
 }) {
+  /** The string form, `provider[@apiVersion]:kind[/language]:id`: `formatRef`, the one way a reference is printed. */
   override toString(): string {
     return formatRef(this)
   }
@@ -70,11 +71,6 @@ export class JobRef extends Schema.Class<JobRef>("@polydub/core/JobRef")({
   /** Like `parse`, returning `Option.none()` for anything that is not a reference. */
   static parseOption(input: string): Option.Option<JobRef> {
     return parseRefOption(input)
-  }
-
-  /** The string form, `provider[@apiVersion]:kind[/language]:id`. */
-  static format(ref: JobRef): string {
-    return formatRef(ref)
   }
 }
 
