@@ -8,6 +8,7 @@ import { Context, type Duration, Effect, type FileSystem, Result, Schema, Schema
 import { formatRef, type Job, type JobRef, type JobState, type OutputKind } from "./Job.js"
 import * as Language from "./Language.js"
 import { idempotencyKeyPattern, mintIdempotencyKey } from "./Policy.js"
+import * as ProviderHttp from "./ProviderHttp.js"
 import type { TargetResult } from "./Submission.js"
 import type { Transcript } from "./Transcript.js"
 import {
@@ -208,23 +209,7 @@ export interface ProviderHooks<Staged = undefined> {
 }
 
 /** The path of the first failing field of a Schema issue, `a.b.0`, or `""` at the root. */
-const issuePath = (issue: SchemaIssue.Issue): string => {
-  const path: Array<PropertyKey> = []
-  let current: SchemaIssue.Issue | undefined = issue
-  for (let i = 0; i < 20 && current !== undefined; i++) {
-    if (current._tag === "Pointer") {
-      path.push(...current.path)
-      current = current.issue
-    } else if (current._tag === "Composite" || current._tag === "AnyOf") {
-      current = current.issues[0]
-    } else if (current._tag === "Filter" || current._tag === "Encoding") {
-      current = current.issue
-    } else {
-      current = undefined
-    }
-  }
-  return path.map(String).join(".")
-}
+const issuePath = (issue: SchemaIssue.Issue): string => ProviderHttp.issuePath(issue).map(String).join(".")
 
 const formatIssue = SchemaIssue.makeFormatterDefault()
 

@@ -60,9 +60,12 @@ export type V2ErrorEnvelope = typeof V2ErrorEnvelope.Type
 export const Mode = Schema.Literals(["speed", "precision"])
 
 /** `POST /v3/video-translations` body. */
+/** At least one item, as HeyGen's OpenAPI types say (`minItems: 1`). */
+const NonEmptyArray = <S extends Schema.Top>(item: S) => Schema.Array(item).check(Schema.isMinLength(1))
+
 export const CreateTranslationRequest = Schema.Struct({
   video: AssetInput,
-  output_languages: Schema.Array(Str),
+  output_languages: NonEmptyArray(Str),
   title: Schema.optionalKey(Str),
   audio: Schema.optionalKey(AssetInput),
   input_language: Schema.optionalKey(Str),
@@ -149,7 +152,7 @@ export const BulkStatusResponse = Schema.Struct({
 })
 
 export const CreateBatchRequest = Schema.Struct({
-  video_translations: Schema.Array(CreateTranslationRequest),
+  video_translations: NonEmptyArray(CreateTranslationRequest),
   title: Schema.optionalKey(Str),
   callback_url: Schema.optionalKey(Str)
 })
@@ -184,7 +187,7 @@ export const BatchResponse = Schema.Struct({
 /** `POST /v3/video-translations/proofreads` body (HeyGen's schema says `additionalProperties: false`; its errors: `test/fixtures/seed-002-*.json`). */
 export const CreateProofreadRequest = Schema.Struct({
   video: AssetInput,
-  output_languages: Schema.Array(Str),
+  output_languages: NonEmptyArray(Str),
   title: Str,
   brand_voice_id: opt(Str),
   brand_glossary_id: opt(Str),
@@ -253,7 +256,8 @@ export const AssetResponse = Schema.Struct({
 export const DirectUploadRequest = Schema.Struct({
   filename: Str,
   content_type: Str,
-  size_bytes: Schema.Finite,
+  /** An integer in HeyGen's OpenAPI types. */
+  size_bytes: Schema.Int,
   checksum_sha256: Schema.optionalKey(Str)
 })
 

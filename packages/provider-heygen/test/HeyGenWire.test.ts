@@ -228,3 +228,27 @@ describe("HeyGen languages", () => {
     assert.strictEqual(HeyGenLanguages.tableFrom(["Spanish (Spain)", "Klingon"]).entries.length, 1)
   })
 })
+
+describe("HeyGen request bodies follow HeyGen's OpenAPI types", () => {
+  const video = { type: "url", url: "https://media.example.com/a.mp4" } as const
+  const refuses = (schema: Schema.Top, body: unknown) =>
+    assert.isTrue(
+      Option.isNone(Schema.decodeUnknownOption(schema as Schema.Codec<unknown>)(body)),
+      JSON.stringify(body)
+    )
+
+  it("languages and batch items: at least one; an upload's size: a whole number", () => {
+    refuses(HeyGenWire.CreateTranslationRequest, { video, output_languages: [] })
+    refuses(HeyGenWire.CreateProofreadRequest, { video, output_languages: [], title: "t" })
+    refuses(HeyGenWire.CreateBatchRequest, { video_translations: [] })
+    refuses(HeyGenWire.DirectUploadRequest, { filename: "a.mp4", content_type: "video/mp4", size_bytes: 1.5 })
+    assert.isTrue(
+      Option.isSome(
+        Schema.decodeUnknownOption(HeyGenWire.CreateTranslationRequest)({
+          video,
+          output_languages: ["Spanish (Spain)"]
+        })
+      )
+    )
+  })
+})
