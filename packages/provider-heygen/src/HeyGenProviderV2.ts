@@ -24,7 +24,7 @@ import * as Client from "./HeyGenClient.js"
 import * as Languages from "./HeyGenLanguages.js"
 import { capabilities as capabilitiesV3 } from "./HeyGenProviderV3.js"
 import type * as Wire from "./HeyGenWire.js"
-import { HeyGenOptions } from "./internal/options.js"
+import { HeyGenOptions, wireOptions } from "./internal/options.js"
 import { artifact, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
 
 /** What the v2 provider can do: v3's, less delete, idempotency keys, bulk status and audio output. */
@@ -63,6 +63,8 @@ export const make = Effect.gen(function* () {
 
   /** v2 takes URLs only: a file or a stream is uploaded once (v1 asset upload) and named by its URL. */
   const videoInput = Effect.fnUntraced(function* (request: ResolvedRequest) {
+    // The v2 API takes none of the v3 options: refused before an upload or any request, never dropped.
+    yield* wireOptions(request.providerOptions?.heygen, "v2")
     const source = request.source
     if (source._tag === "Url") return source.url
     const upload =

@@ -26,7 +26,7 @@ import { Duration, Effect, FileSystem, Option, Result } from "effect"
 import * as Client from "./HeyGenClient.js"
 import * as Languages from "./HeyGenLanguages.js"
 import type * as Wire from "./HeyGenWire.js"
-import { HeyGenOptions } from "./internal/options.js"
+import { HeyGenOptions, wireOptions } from "./internal/options.js"
 import { artifact, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
 
 /** Largest file `POST /v3/assets` takes; larger files use the direct-upload flow. */
@@ -106,6 +106,8 @@ export const make = Effect.gen(function* () {
    * that every request of the submission names — core calls this once per submission.
    */
   const videoInput = Effect.fnUntraced(function* (request: ResolvedRequest) {
+    // Options the request does not take are refused here, before an upload or any request.
+    yield* wireOptions(request.providerOptions?.heygen, request.review === true ? "proofread" : "translation")
     const source = request.source
     if (source._tag === "Url") return { type: "url" as const, url: source.url }
     const upload =
@@ -147,17 +149,7 @@ export const make = Effect.gen(function* () {
           output_languages: names,
           title: request.title ?? "polydub",
           ...(request.speakers === undefined ? {} : { speaker_num: request.speakers }),
-          ...(extra.mode === undefined ? {} : { mode: extra.mode }),
-          ...(extra.brandGlossaryId === undefined ? {} : { brand_glossary_id: extra.brandGlossaryId }),
-          ...(extra.folderId === undefined ? {} : { folder_id: extra.folderId }),
-          ...(extra.enableVideoStretching === undefined
-            ? {}
-            : { enable_video_stretching: extra.enableVideoStretching }),
-          ...(extra.disableMusicTrack === undefined ? {} : { disable_music_track: extra.disableMusicTrack }),
-          ...(extra.enableSpeechEnhancement === undefined
-            ? {}
-            : { enable_speech_enhancement: extra.enableSpeechEnhancement }),
-          ...(extra.keepTheSameFormat === undefined ? {} : { keep_the_same_format: extra.keepTheSameFormat })
+          ...(yield* wireOptions(extra, "proofread"))
         },
         request.idempotencyKey
       )
@@ -181,20 +173,7 @@ export const make = Effect.gen(function* () {
                   () => request.sourceLanguage!
                 )
               }),
-          ...(extra.mode === undefined ? {} : { mode: extra.mode }),
-          ...(extra.brandGlossaryId === undefined ? {} : { brand_glossary_id: extra.brandGlossaryId }),
-          ...(extra.folderId === undefined ? {} : { folder_id: extra.folderId }),
-          ...(extra.keepTheSameFormat === undefined ? {} : { keep_the_same_format: extra.keepTheSameFormat }),
-          ...(extra.enableDynamicDuration === undefined
-            ? {}
-            : { enable_dynamic_duration: extra.enableDynamicDuration }),
-          ...(extra.disableMusicTrack === undefined ? {} : { disable_music_track: extra.disableMusicTrack }),
-          ...(extra.enableSpeechEnhancement === undefined
-            ? {}
-            : { enable_speech_enhancement: extra.enableSpeechEnhancement }),
-          ...(extra.enableWatermark === undefined ? {} : { enable_watermark: extra.enableWatermark }),
-          ...(extra.startTime === undefined ? {} : { start_time: extra.startTime }),
-          ...(extra.endTime === undefined ? {} : { end_time: extra.endTime })
+          ...(yield* wireOptions(extra, "translation"))
         },
         request.idempotencyKey
       )

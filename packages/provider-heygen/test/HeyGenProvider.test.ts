@@ -577,4 +577,32 @@ describe("providerOptions.heygen", () => {
       assert.strictEqual(job!.state._tag, "Queued")
     }).pipe(Effect.provide(stack()))
   )
+
+  for (const apiVersion of ["v3", "v2"] as const) {
+    it.live(
+      `${apiVersion}: an option the request does not take is refused before anything is sent, never dropped`,
+      () =>
+        Effect.gen(function* () {
+          const provider = yield* TranslationProvider
+          const sim = yield* HeyGenSimulator.Simulator
+          const source = Source.url("https://media.example.com/a.mp4")
+          const cases: ReadonlyArray<readonly [HeyGen.HeyGenOptions, boolean, string]> =
+            apiVersion === "v3"
+              ? [
+                  // Translations only, asked of a proofread; proofreads only, asked of a translation.
+                  [{ enableWatermark: true }, true, "providerOptions.heygen.enableWatermark"],
+                  [{ startTime: 5 }, true, "providerOptions.heygen.startTime"],
+                  [{ enableVideoStretching: true }, false, "providerOptions.heygen.enableVideoStretching"]
+                ]
+              : [[{ mode: "precision" }, false, "providerOptions.heygen.mode"]]
+          for (const [heygen, review, param] of cases) {
+            const error = yield* Effect.flip(
+              provider.submit({ source, targets: ["es"], review, providerOptions: { heygen } })
+            )
+            assert.isTrue(error._tag === "InvalidRequest" && error.param === param, String(error))
+          }
+          assert.strictEqual(sim.requests(), 0)
+        }).pipe(Effect.provide(stack({}, { apiVersion })))
+    )
+  }
 })
