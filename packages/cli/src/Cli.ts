@@ -443,7 +443,7 @@ const watch = Command.make(
 const transcriptGet = Command.make(
   "get",
   {
-    ref: Argument.String("ref"),
+    ref: Argument.String("ref").pipe(Argument.withDescription("A review job awaiting review, provider:kind:id")),
     output: Flag.String("output").pipe(
       Flag.withAlias("o"),
       Flag.withDescription("Write to this .srt or .vtt file"),
@@ -466,7 +466,10 @@ const transcriptGet = Command.make(
 
 const transcriptPut = Command.make(
   "put",
-  { ref: Argument.String("ref"), file: Argument.String("file") },
+  {
+    ref: Argument.String("ref").pipe(Argument.withDescription("A review job awaiting review, provider:kind:id")),
+    file: Argument.String("file").pipe(Argument.withDescription("The revised subtitles, a .srt or .vtt file"))
+  },
   Effect.fn(function* ({ file, ref }) {
     const [parsed] = yield* parseRefs([ref])
     const transcript = yield* readTranscript(file)
@@ -483,9 +486,15 @@ const transcript = Command.make("transcript").pipe(
 const approve = Command.make(
   "approve",
   {
-    ref: Argument.String("ref"),
-    captions: Flag.Boolean("captions").pipe(Flag.withDefault(false)),
-    audioOnly: Flag.Boolean("audio-only").pipe(Flag.withDefault(false)),
+    ref: Argument.String("ref").pipe(Argument.withDescription("The reviewed job, provider:kind:id")),
+    captions: Flag.Boolean("captions").pipe(
+      Flag.withDescription("Also produce caption files"),
+      Flag.withDefault(false)
+    ),
+    audioOnly: Flag.Boolean("audio-only").pipe(
+      Flag.withDescription("Render the voice track only"),
+      Flag.withDefault(false)
+    ),
     json: jsonFlag
   },
   Effect.fn(function* ({ audioOnly, captions, json, ref }) {
@@ -498,7 +507,11 @@ const approve = Command.make(
 
 const downloadCommand = Command.make(
   "download",
-  { ref: Argument.String("ref"), to: Flag.String("to").pipe(Flag.withDefault(".")), force: forceFlag },
+  {
+    ref: Argument.String("ref").pipe(Argument.withDescription("A succeeded job, provider:kind:id")),
+    to: Flag.String("to").pipe(Flag.withDescription("The folder to save into"), Flag.withDefault(".")),
+    force: forceFlag
+  },
   Effect.fn(function* ({ force, ref, to }) {
     const [parsed] = yield* parseRefs([ref])
     const provider = yield* providerOf(parsed!)
