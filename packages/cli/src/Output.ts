@@ -43,7 +43,7 @@ export const describeState = (job: Job): string => {
 }
 
 export const line = (job: Job) =>
-  `${printable(String(job.ref)).padEnd(58)} ${printable(job.language).padEnd(7)} ${describeState(job)}`
+  `${printable(String(job.ref)).padEnd(72)} ${printable(job.language).padEnd(7)} ${describeState(job)}`
 
 export const printJob = (job: Job, json: boolean) => Console.log(json ? JSON.stringify(toJson(job)) : line(job))
 
