@@ -1,7 +1,8 @@
 /**
  * A faithful simulator of VoiceCheap's HTTP API (api.voicecheap.ai), served on a loopback port so
  * the real client runs end to end over sockets. It implements what VoiceCheap documents: the
- * multipart upload (streamed: it counts bytes and keeps none), validation in the documented order,
+ * multipart upload (streamed: it counts bytes and keeps none), validation in the documented order
+ * (the form fields by the Schema in ./voicecheap/Requests.ts),
  * per-endpoint rate windows, the concurrency limit, the processing steps and percentages, lip-sync
  * sub-states, failures, another account's project (403) and unknown ones (404). Where the docs are
  * silent it says so below and makes the behaviour configurable. Faults on demand (5xx, latency,
@@ -11,13 +12,14 @@
  */
 
 import { randomBytes } from "node:crypto"
-import { Clock, Context, Effect, Layer, type Scope, Stream } from "effect"
+import { Clock, Context, Effect, Layer, Result, type Scope, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
 import { apiKeyOf } from "./internal/auth.js"
 import { makeChaos } from "./internal/chaos.js"
 import { dropConnection, makeBurst, makeFaultQueue } from "./internal/faults.js"
 import { serveRoutes } from "./internal/loopback.js"
 import { makeRateWindows } from "./internal/rateWindows.js"
+import { decodeForm } from "./voicecheap/Requests.js"
 
 export interface Account {
   readonly apiKey: string
@@ -155,31 +157,6 @@ export interface VoiceCheapSimulator {
 
 const videoTypes = ["video/mp4", "video/quicktime", "video/x-matroska", "video/webm", "video/mpeg"]
 const audioTypes = ["audio/mpeg", "audio/wav", "audio/mp4", "audio/x-m4a", "audio/flac", "audio/ogg", "audio/aac"]
-
-/** The union of both target lists VoiceCheap documents (its pages give two): the simulator accepts either. */
-const targetLanguages = new Set(
-  (
-    "afrikaans,albanian,amharic,arabic,armenian,assamese,azerbaijani,basque,belarusian,bengali,bosnian,bulgarian," +
-    "catalan,croatian,czech,danish,dutch,english,british english,american english,estonian,finnish,french," +
-    "french canadian,canadian french,galician,german,greek,gujarati,hebrew,hindi,hungarian,icelandic,indonesian," +
-    "irish,italian,japanese,kannada,kazakh,khmer,korean,lao,latvian,lithuanian,macedonian,malay,malayalam," +
-    "mandarin,chinese,marathi,mongolian,nepali,norwegian,persian,polish,portuguese,brazilian portuguese,punjabi," +
-    "romanian,russian,serbian,slovak,slovenian,spanish,swahili,swedish,tagalog,tamil,telugu,thai,turkish," +
-    "ukrainian,urdu,vietnamese,welsh,yoruba,zulu"
-  ).split(",")
-)
-
-const booleanFields = ["keepBackgroundMusic", "keepOriginalVoice", "subtitles", "lipsyncPro"]
-const jsonFields = ["voiceCloningSettings", "translationTimeSkips"]
-
-const isJson = (text: string): boolean => {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const phase1Steps = ["downloading_content", "content_validation", "transcription_processing"]
 const phase2Steps = ["smart_sync", "audio_enhancement", "audio_assembling", "video_upload"]
@@ -473,42 +450,12 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
         attempts.push("server-error")
         return serverError(fault.kind)
       }
-      const target = fields.get("targetLanguage")
-      if (target === undefined || target === "") {
-        return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
-          field: "targetLanguage",
-          reason: "targetLanguage is required"
-        })
+      const form = decodeForm(fields)
+      if (Result.isFailure(form)) {
+        const { code, details, message } = form.failure
+        return errorBody(400, code, message, details)
       }
-      if (target !== target.toLowerCase() || !targetLanguages.has(target)) {
-        return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
-          field: "targetLanguage",
-          reason: `Invalid target language. Allowed languages: ${[...targetLanguages].slice(0, 6).join(", ")}, ...`
-        })
-      }
-      const original = fields.get("originalLanguage")
-      if (original !== undefined && original !== "" && !/^[a-z]{2,3}$/.test(original)) {
-        return errorBody(400, "VALIDATION_ERROR", "Invalid request parameters", {
-          field: "originalLanguage",
-          reason: "Use an ISO language code (e.g. en, es, fr)"
-        })
-      }
-      for (const name of booleanFields) {
-        const value = fields.get(name)
-        if (value !== undefined && value !== "true" && value !== "false") {
-          return errorBody(
-            400,
-            "INVALID_BOOLEAN_VALUE",
-            `A boolean parameter has an invalid value (use "true" or "false"): ${name}`
-          )
-        }
-      }
-      for (const name of jsonFields) {
-        const value = fields.get(name)
-        if (value !== undefined && !isJson(value)) {
-          return errorBody(400, "INVALID_JSON_FORMAT", `The ${name} JSON is malformed`)
-        }
-      }
+      const { lipsyncPro, originalLanguage, projectName, targetLanguage } = form.success
       const left = credits.get(account.apiKey) ?? 0
       if (left < 1) {
         return errorBody(
@@ -530,15 +477,15 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
       credits.set(account.apiKey, left - 1)
       billable++
       const projectId = `${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}-${randomBytes(4).toString("hex")}`
-      const lipsync = fields.get("lipsyncPro") === "true" && endpoint === "translate" ? "pro" : undefined
+      const lipsync = lipsyncPro === true && endpoint === "translate" ? "pro" : undefined
       const chaos = pendingFailure === undefined ? draw(options.jobFaultRates, "job:") : undefined
       if (chaos === "urlNull") urlNullReads.set(projectId, 3)
       const project: SimulatedProject = {
         projectId,
         apiKey: account.apiKey,
-        projectName: fields.get("projectName") || projectId,
-        targetLanguage: target,
-        originalLanguage: original || "en",
+        projectName: projectName || projectId,
+        targetLanguage,
+        originalLanguage: originalLanguage || "en",
         createdAt: now,
         bytes: uploaded.bytes,
         fileName: uploaded.name,

@@ -142,6 +142,93 @@ describe("VoiceCheapSimulator: validation, in the documented order", () => {
   )
 })
 
+describe("VoiceCheapSimulator: the form fields, as VoiceCheap documents them", () => {
+  // Every field of POST /v1/translate in its documented form: booleans as words, numbers as
+  // decimal text, objects and arrays as JSON text.
+  const everyField = {
+    targetLanguage: "brazilian portuguese",
+    originalLanguage: "en",
+    projectName: "every field",
+    keepBackgroundMusic: "false",
+    voiceIsolatorOption: "studio",
+    keepOriginalVoice: "true",
+    originalVoiceVolume: "0.3",
+    subtitles: "true",
+    subtitlesSource: "translated",
+    translationTimeSkips: '[{"startTime":0,"endTime":4.5,"duration":4.5}]',
+    lipsyncPro: "true",
+    voiceCloningSettings: '{"stability":0.6,"similarity":0.8,"speakerBoost":0.6}'
+  }
+
+  it.live("accepts every documented field in its valid form, on both upload endpoints", () =>
+    Effect.gen(function* () {
+      const sim = yield* serve()
+      for (const path of ["/v1/translate", "/v1/projects"]) {
+        const created = yield* translate(sim, everyField, undefined, sim.apiKey, path)
+        assert.strictEqual(created.status, 200, `${path}: ${JSON.stringify(created.body)}`)
+      }
+      const [dubbed, transcribed] = sim.projects()
+      assert.strictEqual(dubbed!.targetLanguage, "brazilian portuguese")
+      assert.strictEqual(dubbed!.originalLanguage, "en")
+      assert.strictEqual(dubbed!.projectName, "every field")
+      assert.strictEqual(dubbed!.lipSync, "pro", "lipsyncPro=true is read as true")
+      assert.strictEqual(transcribed!.lipSync, undefined, "/v1/projects ignores the translate-only fields")
+      // VoiceCheap does not say unknown fields are refused: they are ignored.
+      assert.strictEqual((yield* translate(sim, { targetLanguage: "german", webhookUrl: "x" })).status, 200)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("refuses a malformed value of each typed field with VoiceCheap's envelope naming the field", () =>
+    Effect.gen(function* () {
+      const sim = yield* serve()
+      const cases: ReadonlyArray<readonly [Record<string, string>, string, string]> = [
+        // [fields, code, the field the answer names]
+        [{ targetLanguage: "klingon" }, "VALIDATION_ERROR", "targetLanguage"],
+        [{ targetLanguage: "es" }, "VALIDATION_ERROR", "targetLanguage"],
+        [{ originalLanguage: "english" }, "VALIDATION_ERROR", "originalLanguage"],
+        [{ keepBackgroundMusic: "yes" }, "INVALID_BOOLEAN_VALUE", "keepBackgroundMusic"],
+        [{ keepOriginalVoice: "1" }, "INVALID_BOOLEAN_VALUE", "keepOriginalVoice"],
+        [{ subtitles: "TRUE" }, "INVALID_BOOLEAN_VALUE", "subtitles"],
+        [{ lipsyncPro: "" }, "INVALID_BOOLEAN_VALUE", "lipsyncPro"],
+        [{ originalVoiceVolume: "loud" }, "VALIDATION_ERROR", "originalVoiceVolume"],
+        [{ originalVoiceVolume: "0x10" }, "VALIDATION_ERROR", "originalVoiceVolume"],
+        [{ voiceCloningSettings: "{stability:1" }, "INVALID_JSON_FORMAT", "voiceCloningSettings"],
+        [
+          { voiceCloningSettings: '{"stability":1.5,"similarity":0.8,"speakerBoost":0.6}' },
+          "VALIDATION_ERROR",
+          "voiceCloningSettings"
+        ],
+        [{ voiceCloningSettings: '{"stability":"high"}' }, "VALIDATION_ERROR", "voiceCloningSettings"],
+        [{ translationTimeSkips: "[{" }, "INVALID_JSON_FORMAT", "translationTimeSkips"],
+        [{ translationTimeSkips: '{"startTime":0}' }, "VALIDATION_ERROR", "translationTimeSkips"],
+        [
+          { translationTimeSkips: '[{"startTime":-1,"endTime":2,"duration":3}]' },
+          "VALIDATION_ERROR",
+          "translationTimeSkips"
+        ]
+      ]
+      for (const path of ["/v1/translate", "/v1/projects"]) {
+        for (const [fields, code, field] of cases) {
+          const label = `${path} ${JSON.stringify(fields)}`
+          const answer = yield* translate(sim, { targetLanguage: "spanish", ...fields }, undefined, sim.apiKey, path)
+          assert.strictEqual(answer.status, 400, label)
+          assert.strictEqual(answer.body.code, code, `${label}: ${JSON.stringify(answer.body)}`)
+          if (code === "VALIDATION_ERROR") {
+            assert.strictEqual(answer.body.message, "Invalid request parameters", label)
+            assert.strictEqual(answer.body.details.field, field, label)
+            assert.isNotEmpty(answer.body.details.reason, label)
+          } else {
+            assert.include(answer.body.message, field, label)
+            assert.isUndefined(answer.body.details, label)
+          }
+        }
+      }
+      assert.strictEqual(sim.billableSubmissions(), 0, "nothing refused was billed")
+      assert.strictEqual(sim.projects().length, 0)
+    }).pipe(Effect.scoped)
+  )
+})
+
 describe("VoiceCheapSimulator: uploads", () => {
   it.live("streams the multipart body: counts every byte of the file, keeps the fields", () =>
     Effect.gen(function* () {
