@@ -684,7 +684,7 @@ const attempts = <A, R>(
   attempt: (stale: boolean) => Effect.Effect<A, DownloadError, R>
 ): Effect.Effect<A, DownloadError, R> =>
   attempt(false).pipe(
-    Effect.catch((error) => (staleUrl(error) ? attempt(true) : Effect.fail(error))),
+    Effect.catchIf(staleUrl, () => attempt(true)),
     Effect.retry({
       while: retryable,
       schedule: Schedule.exponential(Duration.millis(500), 2),
