@@ -1,0 +1,4 @@
+/**
+ * @polydub/fleet — polydub across several processes: the job store on PostgreSQL and one vendor
+ * budget per API key shared through Redis, as layers an application composes.
+ */
