@@ -14,15 +14,14 @@
  */
 
 import { Context, Effect, Layer, type Scope } from "effect"
-import { FetchHttpClient, type HttpClient, HttpEffect, HttpRouter, HttpServer } from "effect/http"
+import type { HttpClient } from "effect/http"
 import { routesFiles } from "./heygen/Files.js"
 import { makeRoute } from "./heygen/Route.js"
 import { routesV2 } from "./heygen/RoutesV2.js"
 import { routesV3 } from "./heygen/RoutesV3.js"
 import { makeState } from "./heygen/State.js"
 import { routesWebhooks } from "./heygen/Webhooks.js"
-import { dropMarker } from "./internal/faults.js"
-import { serveRoutes } from "./internal/loopback.js"
+import { inProcessClient, serveRoutes } from "./internal/loopback.js"
 
 export { defaultLanguages } from "./heygen/Languages.js"
 
@@ -215,24 +214,9 @@ export const layerInProcess = (options: HeyGenSimulatorOptions = {}): Layer.Laye
       const sim = yield* make(options)
       const baseUrl = "http://heygen.simulator.invalid"
       sim.setBaseUrl(baseUrl)
-      const app = yield* HttpRouter.toHttpEffect(sim.routes)
-      const services = yield* Layer.build(HttpServer.layerServices)
-      const context = Context.merge(yield* Effect.context<never>(), services)
-      const handler = HttpEffect.toWebHandler(app)
-      const fetchInProcess = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-        const response = await handler(new Request(input, init), context)
-        if (response.headers.get(dropMarker) !== null) {
-          throw new TypeError("fetch failed", {
-            cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
-          })
-        }
-        return response
-      }
       return Layer.mergeAll(
         Layer.succeed(Simulator, { baseUrl, apiKey: sim.firstKey, ...sim.control }),
-        FetchHttpClient.layer.pipe(
-          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchInProcess as typeof globalThis.fetch))
-        )
+        yield* inProcessClient(sim.routes)
       )
     })
   )

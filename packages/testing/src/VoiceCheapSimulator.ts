@@ -1,6 +1,6 @@
 /**
- * A faithful simulator of VoiceCheap's HTTP API (api.voicecheap.ai), served on a loopback port so
- * the real client runs end to end over sockets. It implements what VoiceCheap documents: the
+ * A faithful simulator of VoiceCheap's HTTP API (api.voicecheap.ai), served on a loopback port
+ * (`layer`, `serve`) or in process (`layerInProcess`) so the real client runs end to end. It implements what VoiceCheap documents: the
  * multipart upload (streamed: it counts bytes and keeps none), validation in the documented order
  * (the form fields by the Schema in ./voicecheap/Requests.ts),
  * per-endpoint rate windows, the concurrency limit, the processing steps and percentages, lip-sync
@@ -13,11 +13,11 @@
 
 import { randomBytes } from "node:crypto"
 import { Clock, Context, Effect, Layer, Result, type Scope, Stream } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
+import { type HttpClient, HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
 import { apiKeyOf } from "./internal/auth.js"
 import { makeChaos } from "./internal/chaos.js"
 import { dropConnection, makeBurst, makeFaultQueue } from "./internal/faults.js"
-import { serveRoutes } from "./internal/loopback.js"
+import { inProcessClient, serveRoutes } from "./internal/loopback.js"
 import { makeRateWindows } from "./internal/rateWindows.js"
 import { decodeForm } from "./voicecheap/Requests.js"
 
@@ -613,3 +613,24 @@ export class Simulator extends Context.Service<Simulator, VoiceCheapSimulator>()
 /** Serves the simulator for the life of the layer. */
 export const layer = (options: VoiceCheapSimulatorOptions = {}): Layer.Layer<Simulator> =>
   Layer.effect(Simulator, serve(options))
+
+/**
+ * The simulator in process, without a socket: an `HttpClient` whose requests go straight to the
+ * simulator's router (its URLs, files included, live under `http://voicecheap.simulator.invalid`).
+ * Requests run with the services of the fiber that built the layer, its `Clock` included, so under
+ * `it.effect` projects advance only with `TestClock.adjust`.
+ */
+export const layerInProcess = (
+  options: VoiceCheapSimulatorOptions = {}
+): Layer.Layer<Simulator | HttpClient.HttpClient> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const sim = yield* make(options)
+      const baseUrl = "http://voicecheap.simulator.invalid"
+      sim.setBaseUrl(baseUrl)
+      return Layer.mergeAll(
+        Layer.succeed(Simulator, { baseUrl, apiKey: sim.firstKey, ...sim.control }),
+        yield* inProcessClient(sim.routes)
+      )
+    })
+  )
