@@ -150,6 +150,7 @@ export const make = Effect.fn("PgJobStore.make")(function* (options: Options = {
   const jobsTable = sql(tables.jobs)
   const pendingTable = sql(tables.pending)
 
+  // An unreadable record's `index` is its position among its table's rows, in key order.
   const load = Effect.gen(function* () {
     const jobRows = yield* sql<JobRow>`SELECT ref, job FROM ${jobsTable} ORDER BY ref`
     const pendingRows = yield* sql<PendingRow>`SELECT idempotency_key, provider, targets, started_at, fingerprint
