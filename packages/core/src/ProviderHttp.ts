@@ -220,6 +220,10 @@ export interface Upload {
   readonly name: string
   readonly mediaType: string
   readonly size?: number | undefined
+  /**
+   * The bytes. A file's chunks are read into buffers that are reused a few chunks later
+   * (`fileStream`): a consumer that keeps chunks must copy them.
+   */
   readonly stream: Stream.Stream<Uint8Array, unknown>
   /** Whether the stream can be run again for a retry (files can; a download or a caller's stream cannot). */
   readonly replayable: boolean
