@@ -2,3 +2,4 @@
  * @polydub/fleet — polydub across several processes: the job store on PostgreSQL and one vendor
  * budget per API key shared through Redis, as layers an application composes.
  */
+export * as SharedBudget from "./SharedBudget.js"
