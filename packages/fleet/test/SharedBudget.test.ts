@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import type { Readable, Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
@@ -129,44 +130,81 @@ const spawnReader = (args: ReadonlyArray<string>, apiKey: string) =>
   )
 
 describe("SharedBudget on Redis", () => {
+  /**
+   * One run: a simulator, three reader processes sharing one prefix, arrivals as the simulator saw
+   * them, and how late the simulator's own event loop ran meanwhile (its arrival times are its
+   * handling times, so a stall here bunches them without any sender doing so).
+   */
+  const fleetRun = Effect.gen(function* () {
+    const prefix = yield* runPrefix
+    const sim = yield* VoiceCheapSimulator.serve({
+      processingMs: 60_000,
+      rateLimits: { status: budget, translate: simWide, projects: simWide }
+    })
+    const ref: JobRef = yield* projectOn(sim)
+    const args = [redisUrl, prefix, sim.baseUrl, ref.id, String(budget.limit), String(budget.windowMs)]
+    // The first process holds most of the waiting requests and stalls for 300 ms midway: the requests
+    // it wakes late must not crowd into the slots the others keep using meanwhile.
+    const readers = yield* Effect.all([
+      spawnReader([...args, "16", "1500", "300"], sim.apiKey),
+      spawnReader([...args, "4"], sim.apiKey),
+      spawnReader([...args, "4"], sim.apiKey)
+    ])
+    yield* Effect.promise(() => Promise.all(readers.map((r) => r.ready)))
+    const lag = monitorEventLoopDelay({ resolution: 5 })
+    lag.enable()
+    const startAt = Date.now() + 200
+    for (const r of readers) r.start(startAt, durationMs)
+    const results = yield* Effect.promise(() => Promise.all(readers.map((r) => r.done)))
+    lag.disable()
+    for (const r of results) assert.strictEqual(r.code, 0, r.err)
+    const counts: Array<{ reads: number; failures: number; errors: Array<string> }> = results.map((r) =>
+      JSON.parse(r.out.trim().split("\n").at(-1)!)
+    )
+    const times = sim.requestTimes("status")
+    return {
+      counts,
+      peak: peakIn(times, budget.windowMs),
+      use: useOf(times, startAt, durationMs),
+      rejected: sim.rejectedByRateLimit(),
+      lagMs: lag.max / 1e6
+    }
+  }).pipe(Effect.scoped)
+  const durationMs = 4000
+  // One slot of the spread budget: 1000 ms / 28.
+  const slotMs = 36
+
   it.live(
-    "3 processes on one key and one budget (30 per 1 s): no 1 s window over 30, and nearly all of it used",
+    "3 processes on one key and one budget (30 per 1 s), one stalling: no 1 s window over 30, nearly all of it used",
     () =>
       Effect.gen(function* () {
-        const prefix = yield* runPrefix
-        const sim = yield* VoiceCheapSimulator.serve({
-          processingMs: 60_000,
-          rateLimits: { status: budget, translate: simWide, projects: simWide }
-        })
-        const ref: JobRef = yield* projectOn(sim)
-        const args = [redisUrl, prefix, sim.baseUrl, ref.id, String(budget.limit), String(budget.windowMs), "8"]
-        const readers = yield* Effect.all([1, 2, 3].map(() => spawnReader(args, sim.apiKey)))
-        yield* Effect.promise(() => Promise.all(readers.map((r) => r.ready)))
-        const startAt = Date.now() + 200
-        const durationMs = 4000
-        for (const r of readers) r.start(startAt, durationMs)
-        const results = yield* Effect.promise(() => Promise.all(readers.map((r) => r.done)))
-        for (const r of results) assert.strictEqual(r.code, 0, r.err)
-        const counts = results.map((r) => JSON.parse(r.out.trim().split("\n").at(-1)!))
-        const times = sim.requestTimes("status")
-        const peak = peakIn(times, budget.windowMs)
-        const use = useOf(times, startAt, durationMs)
+        // A run during which the simulator itself stalled longer than a slot says nothing about the
+        // senders: it is run again, at most three times in all.
+        let run = yield* fleetRun
+        for (let attempt = 1; attempt < 3 && run.lagMs > slotMs; attempt++) run = yield* fleetRun
+        const { counts, peak, use, rejected, lagMs } = run
         console.log(
           `shared budget: 3 processes, ${budget.limit} per ${budget.windowMs} ms for ${durationMs} ms: ` +
             `peak ${peak} in any window (limit ${budget.limit}), ${(use * 100).toFixed(1)}% of the budget used, ` +
-            `reads per process ${counts.map((c) => c.reads).join("/")}, 429s ${sim.rejectedByRateLimit()}`
+            `reads per process ${counts.map((c) => c.reads).join("/")}, 429s ${rejected}, ` +
+            `receiver's event loop late by up to ${lagMs.toFixed(0)} ms`
+        )
+        assert.isAtMost(
+          lagMs,
+          slotMs,
+          "the simulator's process stalled in every run: its arrival times are not the senders'"
         )
         for (const c of counts) {
           assert.strictEqual(c.failures, 0, `a reader failed: ${c.errors}`)
           assert.isAbove(c.reads, 0, "every process got a share")
         }
         assert.isAtMost(peak, budget.limit, "a 1 s window held more reads than the budget")
-        assert.strictEqual(sim.rejectedByRateLimit(), 0)
+        assert.strictEqual(rejected, 0)
         // At most 27.8 of the 30 per second can go out (the client holds 2 in reserve and spreads 28 over the
         // second): 92.6%. Slots a stalled process misses are given up, so a loaded machine spends a little less.
         assert.isAtLeast(use, 0.85, "the processes left more than 15% of the budget unspent")
-      }).pipe(Effect.scoped),
-    30_000
+      }),
+    60_000
   )
 
   it.live("two API keys keep two budgets: each spends its own in full while the other runs", () =>
