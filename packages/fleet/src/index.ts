@@ -3,3 +3,4 @@
  * budget per API key shared through Redis, as layers an application composes.
  */
 export * as PgJobStore from "./PgJobStore.js"
+export * as SharedBudget from "./SharedBudget.js"
