@@ -157,19 +157,19 @@ const pendingKey = (
     }
     return pending
   }).pipe(
-    Effect.catchTag("IdempotencyKeyExpired", (e) =>
-      Effect.fail(
-        new UsageError({
-          message:
-            `an interrupted run of this command (started ${new Date(e.startedAt).toISOString()}) may already have created jobs at ${provider}, ` +
-            `and ${provider} remembers its idempotency key for only ${Duration.toHours(window ?? Duration.zero)} hours: submitting again now could be billed twice. ` +
-            `Look for jobs created then in the vendor's dashboard; to submit anyway, rerun with --resubmit`
-        })
-      )
-    ),
-    Effect.catchTag("JobStoreError", (e) =>
-      Effect.as(Console.error(`polydub: job store: ${e.message}; submitting without a stored key`), undefined)
-    )
+    Effect.catchTags({
+      IdempotencyKeyExpired: (e) =>
+        Effect.fail(
+          new UsageError({
+            message:
+              `an interrupted run of this command (started ${new Date(e.startedAt).toISOString()}) may already have created jobs at ${provider}, ` +
+              `and ${provider} remembers its idempotency key for only ${Duration.toHours(window ?? Duration.zero)} hours: submitting again now could be billed twice. ` +
+              `Look for jobs created then in the vendor's dashboard; to submit anyway, rerun with --resubmit`
+          })
+        ),
+      JobStoreError: (e) =>
+        Effect.as(Console.error(`polydub: job store: ${e.message}; submitting without a stored key`), undefined)
+    })
   )
 
 const sourceOf = Effect.fnUntraced(function* (input: string) {
