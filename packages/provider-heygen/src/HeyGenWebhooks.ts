@@ -88,11 +88,12 @@ const keyOf = (secret: Redacted.Redacted<string>): KeyObject | null => {
  * options getter swaps in after the route was built.
  */
 export const verify = (secret: Redacted.Redacted<string>, body: Uint8Array, signature: string | undefined): boolean => {
-  if (signature === undefined || !/^[0-9a-fA-F]{64}$/.test(signature.trim())) return false
+  const hex = signature?.trim()
+  if (hex === undefined || !/^[0-9a-fA-F]{64}$/.test(hex)) return false
   const key = keyOf(secret)
   if (key === null) return false
   const expected = createHmac("sha256", key).update(body).digest()
-  const given = Buffer.from(signature.trim(), "hex")
+  const given = Buffer.from(hex, "hex")
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
