@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { isTranslationError, JobRef, ProviderHttp } from "@polydub/core"
 import { HeyGen, HeyGenClient, HeyGenWebhooks, HeyGenWire } from "@polydub/provider-heygen"
 import * as Fuzz from "@polydub/testing/Fuzz"
-import { Effect, Exit, Option, Redacted } from "effect"
+import { Effect, Exit, Option, Redacted, Schema } from "effect"
 import { HttpServerRequest } from "effect/http"
 import * as fc from "fast-check"
 
@@ -103,6 +103,43 @@ describe("fuzz: HeyGen", () => {
           else assert.strictEqual(Effect.runSync(Effect.flip(JobRef.parse(input)))._tag, "JobRefParseError")
         }
       ),
+      { numRuns: count(runs) }
+    )
+  })
+
+  it("webhook events: the handler's fast path decodes exactly as the WebhookEvent Schema does", () => {
+    const schema = Schema.decodeUnknownOption(HeyGenWire.WebhookEvent)
+    const sameAsSchema = (text: string) => {
+      const json: unknown = JSON.parse(text)
+      assert.deepStrictEqual(HeyGenWebhooks.decodeEvent(json), schema(json))
+    }
+    // Event-shaped JSON with any `event_type`, any `event_data` and extra fields, and arbitrary JSON.
+    const eventLike = fc
+      .tuple(
+        fc.oneof(fc.string(), fc.jsonValue()),
+        fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue()),
+        fc.dictionary(fc.string(), fc.jsonValue())
+      )
+      .map(([eventType, eventData, extra]) =>
+        JSON.stringify({ ...extra, event_type: eventType, event_data: eventData })
+      )
+    fc.assert(fc.property(eventLike, sameAsSchema), {
+      numRuns: count(runs),
+      examples: [
+        ['{"event_type":"video_translate.success","event_data":{"__proto__":{"url":"x"}}}'],
+        ['{"event_type":"a","event_data":[]}'],
+        ['{"event_type":"a","event_data":null}'],
+        ['{"event_type":null,"event_data":{}}'],
+        ['{"__proto__":{"event_type":"a","event_data":{}}}'],
+        ["[]"]
+      ]
+    })
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => sameAsSchema(JSON.stringify(v) ?? "null")),
+      { numRuns: count(runs) }
+    )
+    fc.assert(
+      fc.property(mutated, (v) => sameAsSchema(JSON.stringify(v) ?? "null")),
       { numRuns: count(runs) }
     )
   })
