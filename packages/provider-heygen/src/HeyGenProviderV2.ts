@@ -25,7 +25,7 @@ import * as Languages from "./HeyGenLanguages.js"
 import { capabilities as capabilitiesV3 } from "./HeyGenProviderV3.js"
 import type * as Wire from "./HeyGenWire.js"
 import { HeyGenOptions, wireOptions } from "./internal/options.js"
-import { artifact, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
+import { artifact, createdJobs, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
 
 /** What the v2 provider can do: v3's, less delete, idempotency keys, bulk status and audio output. */
 export const capabilities: Capabilities = {
@@ -96,18 +96,7 @@ export const make = Effect.gen(function* () {
       })
       created.push(...(data.video_translate_ids ?? (data.video_translate_id ? [data.video_translate_id] : [])))
     }
-    if (created.length !== request.targets.length) {
-      return yield* new UnexpectedResponse({
-        ...ctx("submit"),
-        path: "data",
-        excerpt: created.join(","),
-        message: `HeyGen returned ${created.length} ids for ${request.targets.length} languages`
-      })
-    }
-    const kind = request.review === true ? "review" : "translation"
-    return yield* Effect.forEach(created, (id, i) =>
-      job(kind, id, request.targets[i]!.tag, { _tag: "Queued" }, kind === "review" ? "processing" : "pending")
-    )
+    return yield* createdJobs(job, request, created)
   })
 
   const get = Effect.fnUntraced(function* (ref: JobRef) {

@@ -27,7 +27,7 @@ import * as Client from "./HeyGenClient.js"
 import * as Languages from "./HeyGenLanguages.js"
 import type * as Wire from "./HeyGenWire.js"
 import { HeyGenOptions, wireOptions } from "./internal/options.js"
-import { artifact, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
+import { artifact, createdJobs, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
 
 /** Largest file `POST /v3/assets` takes; larger files use the direct-upload flow. */
 export const multipartLimit = 32 * 1024 * 1024
@@ -179,18 +179,7 @@ export const make = Effect.gen(function* () {
       )
       created.push(...answer.data.video_translation_ids)
     }
-    if (created.length !== request.targets.length) {
-      return yield* new UnexpectedResponse({
-        ...ctx("submit"),
-        path: "data",
-        excerpt: created.join(","),
-        message: `HeyGen returned ${created.length} ids for ${request.targets.length} languages`
-      })
-    }
-    const kind = request.review === true ? "review" : "translation"
-    return yield* Effect.forEach(created, (id, i) =>
-      job(kind, id, request.targets[i]!.tag, { _tag: "Queued" }, kind === "review" ? "processing" : "pending")
-    )
+    return yield* createdJobs(job, request, created)
   })
 
   const get = Effect.fnUntraced(function* (ref: JobRef) {

@@ -3,7 +3,18 @@
  * URLs, the language of a job, jobs and their references, and the SRT upload of a revised
  * transcript. Kept apart from both so that the v2 provider can be deleted as one file.
  */
-import { Job, JobRef, type JobState, Language, mapStatus, ProviderHttp, RefLanguage, Transcript } from "@polydub/core"
+import {
+  Job,
+  JobRef,
+  type JobState,
+  Language,
+  mapStatus,
+  ProviderHttp,
+  RefLanguage,
+  type ResolvedRequest,
+  Transcript,
+  UnexpectedResponse
+} from "@polydub/core"
 import { DateTime, Effect, Option, Schema, Stream } from "effect"
 import * as Client from "../HeyGenClient.js"
 import * as Languages from "../HeyGenLanguages.js"
@@ -75,6 +86,31 @@ export const jobMaker =
         observedAt
       })
     })
+
+/**
+ * The jobs a create request made, one per target in the order asked (HeyGen answers the ids in that
+ * order); an answer with another number of ids than targets cannot be matched to them.
+ */
+export const createdJobs = (
+  job: ReturnType<typeof jobMaker>,
+  request: ResolvedRequest,
+  created: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<Job>, UnexpectedResponse> => {
+  if (created.length !== request.targets.length) {
+    return Effect.fail(
+      new UnexpectedResponse({
+        ...ctx("submit"),
+        path: "data",
+        excerpt: created.join(","),
+        message: `HeyGen returned ${created.length} ids for ${request.targets.length} languages`
+      })
+    )
+  }
+  const kind = request.review === true ? "review" : "translation"
+  return Effect.forEach(created, (id, i) =>
+    job(kind, id, request.targets[i]!.tag, { _tag: "Queued" }, kind === "review" ? "processing" : "pending")
+  )
+}
 
 /** A revised transcript as the SRT file HeyGen takes. */
 export const srtUpload = (t: Transcript.Transcript, ref: JobRef): ProviderHttp.Upload => {
