@@ -500,6 +500,19 @@ export interface SaveOptions extends WriteOptions, FetchOptions {
   readonly onProgress?: ((bytes: number, total: number | undefined) => Effect.Effect<void>) | undefined
 }
 
+/** A body's stream, reporting the bytes so far (and the declared total) as they arrive. */
+const withProgress = <E>(
+  body: { readonly stream: Stream.Stream<Uint8Array, E>; readonly contentLength?: number | undefined },
+  progress: ((bytes: number, total: number | undefined) => Effect.Effect<void>) | undefined
+): Stream.Stream<Uint8Array, E> => {
+  if (progress === undefined) return body.stream
+  let bytes = 0
+  return Stream.tap(body.stream, (chunk) => {
+    bytes += chunk.byteLength
+    return progress(bytes, body.contentLength)
+  })
+}
+
 /**
  * Downloads `url` as `name` in `dir`: the name is checked (and, unless `force`, found free) before
  * anything is fetched, the body is fetched under `fetch`'s bounds and written under `write`'s rules.
@@ -511,16 +524,7 @@ export const save = (
   Effect.gen(function* () {
     const final = yield* target(options)
     const body = yield* fetch(url, options)
-    const progress = options.onProgress
-    let bytes = 0
-    const stream =
-      progress === undefined
-        ? body.stream
-        : Stream.tap(body.stream, (chunk) => {
-            bytes += chunk.byteLength
-            return progress(bytes, body.contentLength)
-          })
-    return yield* writeAt(stream, final, options.force === true)
+    return yield* writeAt(withProgress(body, options.onProgress), final, options.force === true)
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -718,15 +722,7 @@ export const saveOutput = (
       Effect.gen(function* () {
         const artifact = yield* current(provider, job, kind, margin(options), stale)
         const body = yield* bodyOf(provider, job, artifact, kind, options)
-        let bytes = 0
-        const stream =
-          progress === undefined
-            ? body.stream
-            : Stream.tap(body.stream, (chunk) => {
-                bytes += chunk.byteLength
-                return progress(bytes, body.contentLength)
-              })
-        return yield* writeAt(stream, final, options.force === true)
+        return yield* writeAt(withProgress(body, progress), final, options.force === true)
       })
     )
   })
