@@ -8,7 +8,6 @@
 import {
   type ApproveOptions,
   type Capabilities,
-  InvalidRequest,
   type JobRef,
   type JobState,
   makeProvider,
@@ -16,8 +15,7 @@ import {
   Outputs,
   ProviderHttp,
   type ResolvedRequest,
-  Transcript,
-  UnexpectedResponse
+  type Transcript
 } from "@polydub/core"
 import { Effect, FileSystem } from "effect"
 import * as Client from "./HeyGenClient.js"
@@ -25,7 +23,18 @@ import * as Languages from "./HeyGenLanguages.js"
 import { capabilities as capabilitiesV3 } from "./HeyGenProviderV3.js"
 import type * as Wire from "./HeyGenWire.js"
 import { HeyGenOptions, wireOptions } from "./internal/options.js"
-import { artifact, createdJobs, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
+import {
+  approvalLanguage,
+  artifact,
+  createdJobs,
+  ctx,
+  generateBody,
+  jobMaker,
+  languageOf,
+  parseProofreadSrt,
+  proofreadState,
+  srtUpload
+} from "./internal/provider.js"
 
 /** What the v2 provider can do: v3's, less delete, idempotency keys, bulk status and audio output. */
 export const capabilities: Capabilities = {
@@ -122,18 +131,7 @@ export const make = Effect.gen(function* () {
   })
 
   const transcript = Effect.fnUntraced(function* (ref: JobRef) {
-    const text = yield* client.fetchText((yield* client.v2DownloadSrt(ref.id)).data.srt_url)
-    return yield* Transcript.parseSrt(text).pipe(
-      Effect.mapError(
-        (e) =>
-          new UnexpectedResponse({
-            ...ctx("transcript"),
-            path: `srt:${e.line}`,
-            excerpt: e.found,
-            message: `HeyGen's proofread SRT is malformed: ${e.message}`
-          })
-      )
-    )
+    return yield* parseProofreadSrt(yield* client.fetchText((yield* client.v2DownloadSrt(ref.id)).data.srt_url))
   })
 
   const reviseTranscript = Effect.fnUntraced(function* (ref: JobRef, t: Transcript.Transcript) {
@@ -143,24 +141,8 @@ export const make = Effect.gen(function* () {
 
   /** One request where the reference carries the language; an older reference is read first. */
   const approve = Effect.fnUntraced(function* (ref: JobRef, options: ApproveOptions) {
-    let language = ref.language
-    if (language === undefined) {
-      const review = yield* get(ref)
-      if (review.state._tag !== "AwaitingReview") {
-        return yield* new InvalidRequest({
-          ...ctx("approve"),
-          param: "ref",
-          message: `${ref} is ${review.state._tag}, not AwaitingReview`
-        })
-      }
-      language = review.language
-    }
-    const { data } = yield* client.v2Generate(ref.id, {
-      ...(options.captions === undefined ? {} : { captions: options.captions }),
-      ...(options.audioOnly === undefined ? {} : { translate_audio_only: options.audioOnly }),
-      ...(options.callback === undefined ? {} : { callback_url: options.callback.url }),
-      ...(options.callback?.id === undefined ? {} : { callback_id: options.callback.id })
-    })
+    const language = yield* approvalLanguage(ref, get)
+    const { data } = yield* client.v2Generate(ref.id, generateBody(options))
     return yield* job("translation", data.video_translate_id, language, { _tag: "Queued" }, "processing")
   })
 

@@ -7,7 +7,6 @@
 import {
   type ApproveOptions,
   type Capabilities,
-  InvalidRequest,
   type JobRef,
   type JobResult,
   type JobState,
@@ -18,8 +17,7 @@ import {
   PayloadTooLarge,
   ProviderHttp,
   type ResolvedRequest,
-  Transcript,
-  UnexpectedResponse,
+  type Transcript,
   Unsupported
 } from "@polydub/core"
 import { Duration, Effect, FileSystem, Option, Result } from "effect"
@@ -27,7 +25,18 @@ import * as Client from "./HeyGenClient.js"
 import * as Languages from "./HeyGenLanguages.js"
 import type * as Wire from "./HeyGenWire.js"
 import { HeyGenOptions, wireOptions } from "./internal/options.js"
-import { artifact, createdJobs, ctx, jobMaker, languageOf, proofreadState, srtUpload } from "./internal/provider.js"
+import {
+  approvalLanguage,
+  artifact,
+  createdJobs,
+  ctx,
+  generateBody,
+  jobMaker,
+  languageOf,
+  parseProofreadSrt,
+  proofreadState,
+  srtUpload
+} from "./internal/provider.js"
 
 /** Largest file `POST /v3/assets` takes; larger files use the direct-upload flow. */
 export const multipartLimit = 32 * 1024 * 1024
@@ -235,17 +244,7 @@ export const make = Effect.gen(function* () {
   const transcript = Effect.fnUntraced(function* (ref: JobRef) {
     const url = (yield* client.getProofreadSrt(ref.id)).data.srt_url
     const text = yield* client.fetchText(url)
-    return yield* Transcript.parseSrt(text).pipe(
-      Effect.mapError(
-        (e) =>
-          new UnexpectedResponse({
-            ...ctx("transcript"),
-            path: `srt:${e.line}`,
-            excerpt: e.found,
-            message: `HeyGen's proofread SRT is malformed: ${e.message}`
-          })
-      )
-    )
+    return yield* parseProofreadSrt(text)
   })
 
   const reviseTranscript = Effect.fnUntraced(function* (ref: JobRef, t: Transcript.Transcript) {
@@ -259,27 +258,9 @@ export const make = Effect.gen(function* () {
    * as it always was, to learn it.
    */
   const approve = Effect.fnUntraced(function* (ref: JobRef, options: ApproveOptions) {
-    const language = ref.language ?? (yield* awaitingReview(ref))
-    const body = {
-      ...(options.captions === undefined ? {} : { captions: options.captions }),
-      ...(options.audioOnly === undefined ? {} : { translate_audio_only: options.audioOnly }),
-      ...(options.callback === undefined ? {} : { callback_url: options.callback.url }),
-      ...(options.callback?.id === undefined ? {} : { callback_id: options.callback.id })
-    }
-    const { data } = yield* client.generateProofread(ref.id, body, options.idempotencyKey)
+    const language = yield* approvalLanguage(ref, get)
+    const { data } = yield* client.generateProofread(ref.id, generateBody(options), options.idempotencyKey)
     return yield* job("translation", data.video_translation_id, language, { _tag: "Queued" }, "processing")
-  })
-
-  const awaitingReview = Effect.fnUntraced(function* (ref: JobRef) {
-    const review = yield* get(ref)
-    if (review.state._tag !== "AwaitingReview") {
-      return yield* new InvalidRequest({
-        ...ctx("approve"),
-        param: "ref",
-        message: `${ref} is ${review.state._tag}, not AwaitingReview`
-      })
-    }
-    return review.language
   })
 
   const remove = Effect.fnUntraced(function* (ref: JobRef) {

@@ -4,6 +4,8 @@
  * transcript. Kept apart from both so that the v2 provider can be deleted as one file.
  */
 import {
+  type ApproveOptions,
+  InvalidRequest,
   Job,
   JobRef,
   type JobState,
@@ -123,3 +125,47 @@ export const srtUpload = (t: Transcript.Transcript, ref: JobRef): ProviderHttp.U
     replayable: true
   }
 }
+
+/** A proofread's SRT as a transcript; a malformed one is `UnexpectedResponse` at its line. */
+export const parseProofreadSrt = (text: string): Effect.Effect<Transcript.Transcript, UnexpectedResponse> =>
+  Transcript.parseSrt(text).pipe(
+    Effect.mapError(
+      (e) =>
+        new UnexpectedResponse({
+          ...ctx("transcript"),
+          path: `srt:${e.line}`,
+          excerpt: e.found,
+          message: `HeyGen's proofread SRT is malformed: ${e.message}`
+        })
+    )
+  )
+
+/** The body of a proofread's generate request (v3 and v2 take the same fields). */
+export const generateBody = (options: ApproveOptions) => ({
+  ...(options.captions === undefined ? {} : { captions: options.captions }),
+  ...(options.audioOnly === undefined ? {} : { translate_audio_only: options.audioOnly }),
+  ...(options.callback === undefined ? {} : { callback_url: options.callback.url }),
+  ...(options.callback?.id === undefined ? {} : { callback_id: options.callback.id })
+})
+
+/**
+ * The language to approve a review job in: the one its reference carries, or — for a reference
+ * printed before references carried it — read from the job, which must be awaiting review.
+ */
+export const approvalLanguage = <E>(
+  ref: JobRef,
+  get: (ref: JobRef) => Effect.Effect<Job, E>
+): Effect.Effect<string, E | InvalidRequest> =>
+  ref.language !== undefined
+    ? Effect.succeed(ref.language)
+    : Effect.flatMap(get(ref), (review) =>
+        review.state._tag === "AwaitingReview"
+          ? Effect.succeed(review.language)
+          : Effect.fail(
+              new InvalidRequest({
+                ...ctx("approve"),
+                param: "ref",
+                message: `${ref} is ${review.state._tag}, not AwaitingReview`
+              })
+            )
+      )
