@@ -219,13 +219,16 @@ layer(layerTestDatabase, { excludeTestServices: true, timeout: "30 seconds" })("
       assert.deepStrictEqual(alpha.tables, {
         jobs: "alpha_jobs",
         pending: "alpha_pending",
-        migrations: "alpha_migrations"
+        migrations: "alpha_migrations",
+        workflows: "alpha_workflows",
+        waits: "alpha_waits",
+        cluster: "alpha_cluster"
       })
       const tables = yield* sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables
         WHERE table_schema = 'public' AND table_name LIKE 'alpha\\_%' ORDER BY table_name`
       assert.deepStrictEqual(
         tables.map((t) => t.table_name),
-        ["alpha_jobs", "alpha_migrations", "alpha_pending"]
+        ["alpha_jobs", "alpha_migrations", "alpha_pending", "alpha_waits", "alpha_workflows"]
       )
 
       const database = yield* TestDatabase

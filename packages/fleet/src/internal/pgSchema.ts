@@ -19,12 +19,21 @@ export interface Tables {
   readonly jobs: string
   readonly pending: string
   readonly migrations: string
+  /** One row per durable dubbing workflow: what it was asked, where it is, how it ended. */
+  readonly workflows: string
+  /** The waits of workflows on a job's state, read by the sweeper and webhook receivers. */
+  readonly waits: string
+  /** The prefix of the cluster's own tables (`<prefix>cluster_messages`, …). */
+  readonly cluster: string
 }
 
 export const tablesOf = (prefix: string): Tables => ({
   jobs: `${prefix}jobs`,
   pending: `${prefix}pending`,
-  migrations: `${prefix}migrations`
+  migrations: `${prefix}migrations`,
+  workflows: `${prefix}workflows`,
+  waits: `${prefix}waits`,
+  cluster: `${prefix}cluster`
 })
 
 /**
@@ -59,11 +68,59 @@ const createTables = (tables: Tables) =>
     yield* sql`CREATE INDEX ${sql(`${tables.pending}_provider_fingerprint`)} ON ${sql(tables.pending)} (provider, fingerprint)`
   })
 
+/**
+ * `workflows`: one row per durable dubbing workflow, keyed by its execution id. The row is written
+ * before the workflow is started (so a start is never lost between the two), then by the workflow's
+ * own activities: the vendor job it follows (`job_ref`, written in the same activity that got the
+ * vendor's answer, so a rerun of that activity finds it and never submits again), its phase, and
+ * its result once finished. `pruned_at` says the cluster's messages of a finished execution were
+ * deleted by retention; the row itself stays, as the record of what happened.
+ *
+ * `waits`: a workflow waiting for its job to come to rest, by the job's identity. The sweeper reads
+ * new rows by `seq`; whoever learns of a resting state (the sweeper's polls, a webhook in any
+ * process) deletes the row and completes the workflow's durable deferred.
+ */
+const createWorkflowTables = (tables: Tables) =>
+  Effect.gen(function* () {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    yield* sql`CREATE TABLE ${sql(tables.workflows)} (
+      execution_id text PRIMARY KEY,
+      workflow_id text NOT NULL,
+      provider text NOT NULL,
+      target text NOT NULL,
+      review boolean NOT NULL,
+      payload jsonb NOT NULL,
+      phase text NOT NULL,
+      job_ref text,
+      job jsonb,
+      result jsonb,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now(),
+      finished_at timestamptz,
+      pruned_at timestamptz
+    )`
+    yield* sql`CREATE INDEX ${sql(`${tables.workflows}_job_ref`)} ON ${sql(tables.workflows)} (job_ref)`
+    yield* sql`CREATE INDEX ${sql(`${tables.workflows}_workflow_id`)} ON ${sql(tables.workflows)} (workflow_id)`
+    yield* sql`CREATE INDEX ${sql(`${tables.workflows}_unpruned`)} ON ${sql(tables.workflows)} (finished_at)
+      WHERE pruned_at IS NULL AND finished_at IS NOT NULL`
+    yield* sql`CREATE TABLE ${sql(tables.waits)} (
+      seq bigserial PRIMARY KEY,
+      ref text NOT NULL,
+      provider text NOT NULL,
+      execution_id text NOT NULL,
+      deferred text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      UNIQUE (execution_id, deferred)
+    )`
+    yield* sql`CREATE INDEX ${sql(`${tables.waits}_ref`)} ON ${sql(tables.waits)} (ref)`
+  })
+
 /** Runs the migrations this version knows and has not run on this database yet; returns the ids run. */
 export const migrate = (tables: Tables) =>
   Migrator.make({})({
     loader: Migrator.fromRecord({
-      "1_jobs_and_pending": createTables(tables)
+      "1_jobs_and_pending": createTables(tables),
+      "2_workflows_and_waits": createWorkflowTables(tables)
     }),
     table: tables.migrations
   })

@@ -1,0 +1,416 @@
+/**
+ * One target language of a translation, followed from submission to its outputs as a durable
+ * workflow (`effect/workflow` on `effect/cluster`): each step that talks to the vendor is an
+ * activity whose result is stored before the next one starts, so a runner killed at any point is
+ * replaced by another that replays the stored results and carries on from the step that was cut.
+ *
+ * The steps:
+ * 1. **submit**, under an idempotency key derived from the activity (the same on every rerun). The
+ *    vendor's answer is written to the workflow's row in the same activity; a rerun that finds it
+ *    there never calls the vendor again. A rerun that finds the key claimed but no answer (the
+ *    runner died while the request was out) sends it again only to a vendor that honours the key
+ *    (it replays its first answer); for one that does not, the outcome is unknown and surfaces as
+ *    `DubbingFailed { reason: "OutcomeUnknown" }`: sending again could bill twice.
+ * 2. with review: **wait** until the job rests (the sweeper or a webhook completes the wait), then
+ *    **wait for approval**, a durable deferred completed by `Fleet.approve` from any process (with
+ *    the edited transcript, where there is one), then **approve** (revise, then render, under the
+ *    activity's key).
+ * 3. **wait for the render**, raced against a durable deadline (`renderTimeout`).
+ * 4. **finish**: record the final job (and download the outputs where the runner is configured to).
+ *
+ * Waiting costs nothing: a workflow that waits is suspended, not polling. The vendor is read by one
+ * sweeper for the whole cluster (`Sweeper`), in bulk, inside the shared budget.
+ */
+import {
+  Downloads,
+  type Job,
+  JobJson,
+  type JobRef,
+  parseRefOption,
+  refIdentity,
+  Source,
+  Submission,
+  Transcript,
+  type TranslationError,
+  type TranslationProviderService
+} from "@polydub/core"
+import { Context, Duration, Effect, type FileSystem, type Layer, Option, type Path, Schedule, Schema } from "effect"
+import type { HttpClient } from "effect/http"
+import { Activity, DurableClock, DurableDeferred, Workflow, type WorkflowEngine } from "effect/workflow"
+import type { WorkflowRows } from "./internal/workflowRows.js"
+import { PgJobStore } from "./PgJobStore.js"
+
+// ---------------------------------------------------------------------------------------------
+// What a workflow is asked, and how it ends
+// ---------------------------------------------------------------------------------------------
+
+/** One target of a translation, as the workflow keeps it (JSON: it is stored with every execution). */
+export const DubbingRequest = Schema.Struct({
+  /** The translation this target belongs to; with `target`, it names the workflow (a repeated start joins it). */
+  id: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/)),
+  /** The provider's id (`heygen`, `voicecheap`), as the runners' `FleetProviders` know it. */
+  provider: Schema.String,
+  /** The video, as an `https:` or `http:` URL the vendor (or polydub's upload) can read. */
+  source: Schema.String,
+  /** The BCP-47 target language. */
+  target: Schema.String,
+  sourceLanguage: Schema.optionalKey(Schema.String),
+  review: Schema.Boolean,
+  title: Schema.optionalKey(Schema.String),
+  captions: Schema.optionalKey(Schema.Boolean),
+  audioOnly: Schema.optionalKey(Schema.Boolean),
+  /** How long the render may take from submission (or approval) before the workflow gives up waiting (ms). */
+  renderTimeoutMs: Schema.optionalKey(Schema.Finite),
+  /** Save the outputs into the runners' download folder (`RunnerOptions.downloads`). */
+  download: Schema.optionalKey(Schema.Boolean)
+})
+export type DubbingRequest = typeof DubbingRequest.Type
+
+/**
+ * The workflow ended without a final vendor job: the submission was refused (`Rejected`), may or
+ * may not have been processed (`OutcomeUnknown`: never sent again, check the vendor's dashboard),
+ * the render did not finish in time (`TimedOut`, the job is still the vendor's), or the approval was
+ * refused (`ApprovalRefused`). `ref` is the vendor job, where there is one.
+ */
+export class DubbingFailed extends Schema.TaggedError<DubbingFailed>()("DubbingFailed", {
+  reason: Schema.Literals(["Rejected", "OutcomeUnknown", "TimedOut", "ApprovalRefused"]),
+  ref: Schema.optionalKey(Schema.String),
+  message: Schema.String
+}) {}
+
+/** How a workflow ended: the vendor job in its final state (`Succeeded` or `Failed`), and the files saved. */
+export const DubbingResult = Schema.Struct({
+  job: JobJson,
+  files: Schema.Array(Schema.String)
+})
+export type DubbingResult = typeof DubbingResult.Type
+
+/** The workflow. Its name and activity names are stored with every execution: they never change. */
+export const DubbingWorkflow = Workflow.make("polydub-dubbing", {
+  payload: DubbingRequest,
+  success: DubbingResult,
+  error: DubbingFailed,
+  idempotencyKey: (request) => `${request.id}/${request.target}`
+})
+
+/** What completes the approval wait: the edited transcript (where it was edited) and the render options. */
+export const Approval = Schema.Struct({
+  transcript: Schema.optionalKey(Transcript.Transcript),
+  captions: Schema.optionalKey(Schema.Boolean),
+  audioOnly: Schema.optionalKey(Schema.Boolean)
+})
+export type Approval = typeof Approval.Type
+
+/** The approval, completed from any process by `Fleet.approve`. */
+export const ApprovalDeferred = DurableDeferred.make("approval", { success: Approval })
+
+/** A wait for the job to rest, completed by the sweeper or a webhook with the job as it rests. */
+export const restDeferred = (step: "review" | "render") => DurableDeferred.make(`rest/${step}`, { success: JobJson })
+
+export const restSteps = ["review", "render"] as const
+
+// ---------------------------------------------------------------------------------------------
+// What the runners provide
+// ---------------------------------------------------------------------------------------------
+
+/** The providers a runner can submit to, by id. */
+export class FleetProviders extends Context.Service<
+  FleetProviders,
+  {
+    readonly ids: ReadonlyArray<string>
+    readonly get: (id: string) => Option.Option<TranslationProviderService>
+  }
+>()("@polydub/fleet/FleetProviders") {}
+
+/** `FleetProviders` from a record of built providers. */
+export const providers = (record: Readonly<Record<string, TranslationProviderService>>) =>
+  FleetProviders.of({ ids: Object.keys(record), get: (id) => Option.fromNullishOr(record[id]) })
+
+/** Where the fleet's rows are; provided by `Fleet`'s layers. */
+export class FleetRows extends Context.Service<FleetRows, WorkflowRows>()("@polydub/fleet/FleetRows") {}
+
+/** How the runners treat every workflow. */
+export interface RunnerOptions {
+  /** Default render deadline when a request gives none. Default 6 hours. */
+  readonly renderTimeout?: Duration.Input | undefined
+  /** Where `download: true` requests save their outputs; without it, they are refused at start. */
+  readonly downloads?: { readonly dir: string } | undefined
+  /** Pauses between attempts of a step that failed transiently. Default 1 s, doubling, at most 8 attempts. */
+  readonly stepRetry?: { readonly initial: Duration.Input; readonly times: number } | undefined
+}
+
+export class FleetRunnerOptions extends Context.Service<FleetRunnerOptions, RunnerOptions>()(
+  "@polydub/fleet/FleetRunnerOptions"
+) {}
+
+// ---------------------------------------------------------------------------------------------
+// The body
+// ---------------------------------------------------------------------------------------------
+
+const rowsError = (doing: string) => (error: unknown) =>
+  Effect.die(new Error(`fleet: cannot ${doing}: ${error instanceof Error ? error.message : String(error)}`))
+
+/** Whether a failed vendor call may be tried again, and whether it may already have been processed. */
+const transient = (error: TranslationError) =>
+  error._tag === "RateLimited" ||
+  error._tag === "RequestInProgress" ||
+  (error._tag === "ProviderUnavailable" && error.outcome === "not-sent")
+
+const ambiguous = (error: TranslationError) => error._tag === "ProviderUnavailable" && error.outcome === "unknown"
+
+const describe = (error: TranslationError) => `${error._tag}: ${error.message}`
+
+/** The workflow's implementation, registered on a runner by `layer`. */
+const body = (request: DubbingRequest, executionId: string) =>
+  Effect.gen(function* () {
+    const rows = yield* FleetRows
+    const store = yield* PgJobStore
+    const options = yield* FleetRunnerOptions
+    const provider = Option.getOrUndefined((yield* FleetProviders).get(request.provider))
+    if (provider === undefined) {
+      return yield* new DubbingFailed({
+        reason: "Rejected",
+        message: `no runner provider is configured for ${JSON.stringify(request.provider)}`
+      })
+    }
+    const retry = options.stepRetry ?? { initial: Duration.seconds(1), times: 8 }
+    const retrySchedule = Schedule.min([
+      Schedule.exponential(Duration.fromInputUnsafe(retry.initial), 2),
+      Schedule.spaced(Duration.seconds(30))
+    ])
+
+    /** Records the workflow's end, then fails with `error`. */
+    const fail = (error: DubbingFailed) =>
+      Activity.make({
+        name: "record-failure",
+        execute: rows
+          .finish(executionId, "error", undefined, { reason: error.reason, message: error.message })
+          .pipe(Effect.catch(rowsError("record the workflow's end")), Effect.asVoid)
+      }).pipe(Effect.andThen(Effect.fail(error)))
+
+    // 1. Submit.
+    const submitted = yield* Activity.make({
+      name: "submit",
+      success: JobJson,
+      error: DubbingFailed,
+      execute: Effect.gen(function* () {
+        const row = yield* rows.get(executionId).pipe(Effect.catch(rowsError("read the workflow")))
+        // The vendor's answer was recorded by an earlier run of this step: never submit again.
+        if (row?.job !== undefined) return row.job
+        const key = yield* Activity.idempotencyKey("submit")
+        const claimed = yield* store
+          .claimPending({
+            idempotencyKey: key,
+            provider: provider.id,
+            targets: [request.target],
+            startedAt: Date.now(),
+            fingerprint: `workflow:${executionId}`
+          })
+          .pipe(Effect.catch(rowsError("claim the submission's key")))
+        if (!claimed && !provider.capabilities.idempotency) {
+          return yield* new DubbingFailed({
+            reason: "OutcomeUnknown",
+            message:
+              `an earlier attempt to submit this target to ${provider.id} was cut off before its answer was recorded, ` +
+              `and ${provider.id} takes no idempotency key: it may have created (and billed) a job, so it is not sent ` +
+              `again. Check the vendor's dashboard for a job created around ${row?.updatedAt.toISOString() ?? "the start"}.`
+          })
+        }
+        const job = yield* provider
+          .submit({
+            source: Source.url(request.source),
+            targets: [request.target],
+            sourceLanguage: request.sourceLanguage,
+            review: request.review,
+            title: request.title,
+            captions: request.captions,
+            audioOnly: request.audioOnly,
+            idempotencyKey: provider.capabilities.idempotency ? key : undefined
+          })
+          .pipe(
+            Submission.single,
+            // Retried only where nothing was processed, or under the key the vendor replays.
+            Effect.retry({
+              while: (e) => transient(e) || (ambiguous(e) && provider.capabilities.idempotency),
+              schedule: retrySchedule,
+              times: retry.times
+            }),
+            Effect.catch((e) =>
+              Effect.fail(
+                ambiguous(e)
+                  ? new DubbingFailed({
+                      reason: "OutcomeUnknown",
+                      message: `${provider.id} may have processed the submission (${describe(e)}); it is not sent again`
+                    })
+                  : new DubbingFailed({ reason: "Rejected", message: describe(e) })
+              )
+            )
+          )
+        yield* rows
+          .setJob(executionId, job, request.review ? "submitted" : "approved")
+          .pipe(Effect.catch(rowsError("record the submitted job")))
+        yield* store.record(job).pipe(Effect.ignore)
+        yield* store.removePending(key).pipe(Effect.ignore)
+        return job
+      })
+    }).pipe(Effect.catch((e) => fail(e)))
+
+    /** Waits until the job rests: at once where the store already has it resting, else on the deferred. */
+    const rest = (step: "review" | "render", job: Job, deadline?: Duration.Duration) =>
+      Effect.gen(function* () {
+        const deferred = restDeferred(step)
+        const known = yield* Activity.make({
+          name: `watch/${step}`,
+          success: Schema.NullOr(JobJson),
+          execute: Effect.gen(function* () {
+            // The wait is written before the store is read: whoever records a resting state after
+            // this sees the wait and completes it; a state recorded before is read here.
+            yield* rows.addWait({ executionId, deferred: deferred.name, job })
+            const stored = yield* store.get(job.ref)
+            return Option.match(stored, {
+              onNone: () => null,
+              onSome: (s) => (s.state._tag !== "Queued" && s.state._tag !== "Running" ? s : null)
+            })
+          }).pipe(Effect.catch(rowsError("register the wait")))
+        })
+        if (known !== null) return Option.some(known)
+        if (deadline === undefined) return Option.some(yield* DurableDeferred.await(deferred))
+        return yield* DurableDeferred.raceAll({
+          name: `deadline/${step}`,
+          success: Schema.Option(JobJson),
+          error: Schema.Never,
+          effects: [
+            Effect.map(DurableDeferred.await(deferred), Option.some),
+            DurableClock.sleep({ name: `deadline/${step}`, duration: deadline, inMemoryThreshold: 0 }).pipe(
+              Effect.as(Option.none<Job>())
+            )
+          ]
+        })
+      })
+
+    let current: Job = submitted
+    if (request.review) {
+      // 2. Review: the transcript becomes ready, a person approves, the render starts.
+      const ready = yield* rest("review", current)
+      current = Option.getOrThrow(ready)
+      if (current.state._tag === "AwaitingReview") {
+        yield* Activity.make({
+          name: "awaiting-review",
+          execute: rows
+            .setJob(executionId, current, "awaiting-review")
+            .pipe(Effect.catch(rowsError("record the review")), Effect.asVoid)
+        })
+        const approval = yield* DurableDeferred.await(ApprovalDeferred)
+        const reviewed = current
+        current = yield* Activity.make({
+          name: "approve",
+          success: JobJson,
+          error: DubbingFailed,
+          execute: Effect.gen(function* () {
+            const row = yield* rows.get(executionId).pipe(Effect.catch(rowsError("read the workflow")))
+            // An earlier run of this step got the render job: it is not approved twice.
+            if (row?.job !== undefined && refIdentity(row.job.ref) !== refIdentity(reviewed.ref)) return row.job
+            const key = yield* Activity.idempotencyKey("approve")
+            if (approval.transcript !== undefined) {
+              yield* provider.reviseTranscript(reviewed.ref, approval.transcript).pipe(
+                Effect.retry({ while: transient, schedule: retrySchedule, times: retry.times }),
+                Effect.mapError(
+                  (e) =>
+                    new DubbingFailed({ reason: "ApprovalRefused", ref: String(reviewed.ref), message: describe(e) })
+                )
+              )
+            }
+            const job = yield* provider
+              .approve(reviewed.ref, {
+                captions: approval.captions ?? request.captions,
+                audioOnly: approval.audioOnly ?? request.audioOnly,
+                idempotencyKey: key
+              })
+              .pipe(
+                Effect.retry({
+                  while: (e) => transient(e) || (ambiguous(e) && provider.capabilities.idempotency),
+                  schedule: retrySchedule,
+                  times: retry.times
+                }),
+                Effect.mapError(
+                  (e) =>
+                    new DubbingFailed({ reason: "ApprovalRefused", ref: String(reviewed.ref), message: describe(e) })
+                )
+              )
+            yield* rows.setJob(executionId, job, "approved").pipe(Effect.catch(rowsError("record the render job")))
+            yield* store.record(job).pipe(Effect.ignore)
+            return job
+          })
+        }).pipe(Effect.catch((e) => fail(e)))
+      }
+    }
+
+    // 3. The render, against its deadline.
+    if (current.state._tag !== "Succeeded" && current.state._tag !== "Failed" && current.state._tag !== "Removed") {
+      const deadline = Duration.fromInputUnsafe(
+        request.renderTimeoutMs !== undefined
+          ? Duration.millis(request.renderTimeoutMs)
+          : (options.renderTimeout ?? Duration.hours(6))
+      )
+      const settled = yield* rest("render", current, deadline)
+      if (Option.isNone(settled)) {
+        return yield* fail(
+          new DubbingFailed({
+            reason: "TimedOut",
+            ref: String(current.ref),
+            message: `${String(current.ref)} did not finish within ${Duration.format(deadline)}; it is still the vendor's`
+          })
+        )
+      }
+      current = settled.value
+    }
+
+    // 4. Record the end, and save the outputs where asked.
+    const final = current
+    return yield* Activity.make({
+      name: "finish",
+      success: DubbingResult,
+      execute: Effect.gen(function* () {
+        const files: Array<string> = []
+        if (request.download === true && final.state._tag === "Succeeded" && options.downloads !== undefined) {
+          const dir = options.downloads.dir
+          for (const [kind] of Downloads.artifactsOf(final.state.outputs)) {
+            const saved = yield* Downloads.saveOutput(provider, final, kind, { dir }).pipe(
+              // A rerun of this step finds the file it saved: it is kept, not fetched again.
+              Effect.map((s) => s.path),
+              Effect.catch((e) =>
+                e.reason === "Exists"
+                  ? Effect.succeed(e.path ?? "")
+                  : Effect.as(Effect.logWarning(`fleet: cannot save ${kind} of ${String(final.ref)}: ${e.message}`), "")
+              )
+            )
+            if (saved !== "") files.push(saved)
+          }
+        }
+        yield* store.record(final).pipe(Effect.ignore)
+        const phase = final.state._tag === "Succeeded" ? "succeeded" : "failed"
+        yield* rows.finish(executionId, phase, final, undefined).pipe(Effect.catch(rowsError("record the end")))
+        return { job: final, files }
+      })
+    })
+  })
+
+/**
+ * The workflow registered on a runner, with what its body needs: the providers, the fleet's rows
+ * and store, options, and an HTTP client and file system for downloads.
+ */
+export const layer: Layer.Layer<
+  never,
+  never,
+  | WorkflowEngine.WorkflowEngine
+  | FleetProviders
+  | FleetRows
+  | PgJobStore
+  | FleetRunnerOptions
+  | HttpClient.HttpClient
+  | FileSystem.FileSystem
+  | Path.Path
+> = DubbingWorkflow.toLayer(body)
+
+/** The reference of a job a workflow follows, parsed, for reading it from a provider. */
+export const jobRefOf = (ref: string): Option.Option<JobRef> => parseRefOption(ref)
