@@ -198,10 +198,10 @@ layer(layerTestDatabase, { excludeTestServices: true, timeout: "30 seconds" })("
         ["kept"]
       )
       for (const table of ["mig_migrations", "migrace_migrations"]) {
-        const rows = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(table)}`
+        const rows = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(table)} ORDER BY migration_id`
         assert.deepStrictEqual(
           rows.map((r) => r.migration_id),
-          [1],
+          [1, 2],
           table
         )
       }
