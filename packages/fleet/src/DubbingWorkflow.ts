@@ -34,7 +34,19 @@ import {
   type TranslationError,
   type TranslationProviderService
 } from "@polydub/core"
-import { Context, Duration, Effect, type FileSystem, type Layer, Option, type Path, Schedule, Schema } from "effect"
+import {
+  Context,
+  Duration,
+  Effect,
+  Fiber,
+  type FileSystem,
+  Layer,
+  Option,
+  type Path,
+  Schedule,
+  Schema,
+  type Scope
+} from "effect"
 import type { HttpClient } from "effect/http"
 import { Activity, DurableClock, DurableDeferred, Workflow, type WorkflowEngine } from "effect/workflow"
 import type { WorkflowRows } from "./internal/workflowRows.js"
@@ -137,7 +149,16 @@ export interface RunnerOptions {
   readonly downloads?: { readonly dir: string } | undefined
   /** Pauses between attempts of a step that failed transiently. Default 1 s, doubling, at most 8 attempts. */
   readonly stepRetry?: { readonly initial: Duration.Input; readonly times: number } | undefined
+  /**
+   * A submission renews a heartbeat every 2 s while its request is out. Another run of the step
+   * that finds the submission claimed waits for its answer while the heartbeat is younger than
+   * this, and takes it as cut off by a crash once it is older. Default 10 s.
+   */
+  readonly claimTimeout?: Duration.Input | undefined
 }
+
+/** The scope of the runner process: what must outlive a workflow's stay on this runner runs in it. */
+export class RunnerScope extends Context.Service<RunnerScope, Scope.Scope>()("@polydub/fleet/RunnerScope") {}
 
 export class FleetRunnerOptions extends Context.Service<FleetRunnerOptions, RunnerOptions>()(
   "@polydub/fleet/FleetRunnerOptions"
@@ -166,13 +187,15 @@ const body = (request: DubbingRequest, executionId: string) =>
     const rows = yield* FleetRows
     const store = yield* PgJobStore
     const options = yield* FleetRunnerOptions
-    const provider = Option.getOrUndefined((yield* FleetProviders).get(request.provider))
-    if (provider === undefined) {
+    const runnerScope = yield* RunnerScope
+    const found = Option.getOrUndefined((yield* FleetProviders).get(request.provider))
+    if (found === undefined) {
       return yield* new DubbingFailed({
         reason: "Rejected",
         message: `no runner provider is configured for ${JSON.stringify(request.provider)}`
       })
     }
+    const provider = found
     const retry = options.stepRetry ?? { initial: Duration.seconds(1), times: 8 }
     const retrySchedule = Schedule.min([
       Schedule.exponential(Duration.fromInputUnsafe(retry.initial), 2),
@@ -198,16 +221,20 @@ const body = (request: DubbingRequest, executionId: string) =>
         // The vendor's answer was recorded by an earlier run of this step: never submit again.
         if (row?.job !== undefined) return row.job
         const key = yield* Activity.idempotencyKey("submit")
-        const claimed = yield* store
-          .claimPending({
-            idempotencyKey: key,
-            provider: provider.id,
-            targets: [request.target],
-            startedAt: Date.now(),
-            fingerprint: `workflow:${executionId}`
-          })
-          .pipe(Effect.catch(rowsError("claim the submission's key")))
-        if (!claimed && !provider.capabilities.idempotency) {
+        // From the claim to the recorded answer, the submission runs in the runner's own scope, not
+        // the workflow's: a runner handing the workflow's shard to another (a deploy, a runner
+        // joining) stops the workflow but lets the request finish and its answer be recorded, where
+        // the workflow's next run (on the new owner) finds it. Only a crash cuts it off.
+        const first = yield* Effect.flatMap(claim(key), (claimed) =>
+          claimed ? Effect.map(detached(send(key)), Option.some) : Effect.succeedNone
+        )
+        if (Option.isSome(first)) return first.value
+        // Another run of this step holds the key: one still under way (shards moving between
+        // runners can start the workflow on the new owner before the old one let go), whose answer
+        // is recorded soon, or one that died with the request out.
+        const settled = yield* settleClaim()
+        if (settled !== undefined) return settled
+        if (!provider.capabilities.idempotency) {
           return yield* new DubbingFailed({
             reason: "OutcomeUnknown",
             message:
@@ -216,6 +243,58 @@ const body = (request: DubbingRequest, executionId: string) =>
               `again. Check the vendor's dashboard for a job created around ${row?.updatedAt.toISOString() ?? "the start"}.`
           })
         }
+        // The vendor replays the first answer to the same key: sending again cannot bill twice.
+        return yield* detached(send(key))
+      })
+    }).pipe(Effect.catch((e) => fail(e)))
+
+    /** Runs `effect` in the runner's scope and waits for it; interrupting the wait leaves it running. */
+    function detached<A, E>(effect: Effect.Effect<A, E>) {
+      return Effect.flatMap(Effect.forkIn(effect, runnerScope), Fiber.join)
+    }
+
+    function claim(key: string) {
+      return store
+        .claimPending({
+          idempotencyKey: key,
+          provider: provider.id,
+          targets: [request.target],
+          startedAt: Date.now(),
+          fingerprint: `workflow:${executionId}`
+        })
+        .pipe(Effect.catch(rowsError("claim the submission's key")))
+    }
+
+    /**
+     * Waits while the run holding the claim says it is under way (its heartbeat is younger than
+     * `claimTimeout`) for it to record its answer; returns that job, or nothing once the heartbeat
+     * has stopped (its runner died with the request out).
+     */
+    function settleClaim() {
+      return Effect.gen(function* () {
+        const timeout = Duration.toMillis(Duration.fromInputUnsafe(options.claimTimeout ?? Duration.seconds(10)))
+        for (;;) {
+          const row = yield* rows.get(executionId)
+          if (row?.job !== undefined) return row.job
+          const age = yield* rows.heartbeatAge(executionId)
+          if (age === undefined || age > timeout) return undefined
+          yield* Effect.sleep(Duration.millis(500))
+        }
+      }).pipe(Effect.catch(rowsError("read the claimed submission")))
+    }
+
+    /** Sends the submission under `key` and records the answer before returning it. */
+    function send(key: string) {
+      return Effect.gen(function* () {
+        // Renewed while the request is out (a rate limiter may hold it a while), ended with it.
+        yield* rows
+          .heartbeat(executionId)
+          .pipe(
+            Effect.ignore,
+            Effect.repeat(Schedule.spaced(Duration.seconds(2))),
+            Effect.interruptible,
+            Effect.forkScoped
+          )
         const job = yield* provider
           .submit({
             source: Source.url(request.source),
@@ -252,8 +331,8 @@ const body = (request: DubbingRequest, executionId: string) =>
         yield* store.record(job).pipe(Effect.ignore)
         yield* store.removePending(key).pipe(Effect.ignore)
         return job
-      })
-    }).pipe(Effect.catch((e) => fail(e)))
+      }).pipe(Effect.scoped)
+    }
 
     /** Waits until the job rests: at once where the store already has it resting, else on the deferred. */
     const rest = (step: "review" | "render", job: Job, deadline?: Duration.Duration) =>
@@ -410,7 +489,7 @@ export const layer: Layer.Layer<
   | HttpClient.HttpClient
   | FileSystem.FileSystem
   | Path.Path
-> = DubbingWorkflow.toLayer(body)
+> = DubbingWorkflow.toLayer(body).pipe(Layer.provide(Layer.effect(RunnerScope, Effect.scope)))
 
 /** The reference of a job a workflow follows, parsed, for reading it from a provider. */
 export const jobRefOf = (ref: string): Option.Option<JobRef> => parseRefOption(ref)

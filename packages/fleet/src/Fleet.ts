@@ -418,7 +418,8 @@ export const layerRunner = (
   const workflowOptions = Layer.succeed(Dubbing.FleetRunnerOptions, {
     renderTimeout: options.renderTimeout,
     downloads: options.downloads,
-    stepRetry: options.stepRetry
+    stepRetry: options.stepRetry,
+    claimTimeout: options.claimTimeout
   })
   return Layer.mergeAll(Dubbing.layer, Sweeper.layer(tables, options.sweeper), Layer.effect(Fleet, make(tables))).pipe(
     Layer.provide(workflowOptions),

@@ -95,7 +95,8 @@ export const runnerLayer = (setup: RunnerSetup) =>
   }).pipe(
     Layer.provide(providersLayer(setup.vendors, setup.budgetPrefix)),
     Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeServices.layer)),
-    Layer.provide(clientLayer(setup.databaseUrl))
+    // A runner holds connections for its shard locks and its message polling besides the workflows' own.
+    Layer.provide(clientLayer(setup.databaseUrl, 16))
   )
 
 /** A client of the test's fleet, on its own pool. */

@@ -19,8 +19,8 @@ export const urlOf = (database: string): string => {
 }
 
 /** A pool of its own to `url`: separate pools are separate connections, as separate processes have. */
-export const clientLayer = (url: string) =>
-  PgClient.layer({ url: Redacted.make(url), maxConnections: 4, applicationName: "polydub-test" })
+export const clientLayer = (url: string, maxConnections = 4) =>
+  PgClient.layer({ url: Redacted.make(url), maxConnections, applicationName: "polydub-test" })
 
 /** Runs `statement` on the admin database, on a connection opened and closed for it. */
 const admin = <A, E>(statement: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>

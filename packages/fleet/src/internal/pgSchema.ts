@@ -73,7 +73,8 @@ const createTables = (tables: Tables) =>
  * before the workflow is started (so a start is never lost between the two), then by the workflow's
  * own activities: the vendor job it follows (`job_ref`, written in the same activity that got the
  * vendor's answer, so a rerun of that activity finds it and never submits again), its phase, and
- * its result once finished. `pruned_at` says the cluster's messages of a finished execution were
+ * its result once finished. `submit_heartbeat` is renewed while a submission is out, so another run
+ * of the step can tell a submission under way from one whose runner died. `pruned_at` says the cluster's messages of a finished execution were
  * deleted by retention; the row itself stays, as the record of what happened.
  *
  * `waits`: a workflow waiting for its job to come to rest, by the job's identity. The sweeper reads
@@ -97,7 +98,8 @@ const createWorkflowTables = (tables: Tables) =>
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now(),
       finished_at timestamptz,
-      pruned_at timestamptz
+      pruned_at timestamptz,
+      submit_heartbeat timestamptz
     )`
     yield* sql`CREATE INDEX ${sql(`${tables.workflows}_job_ref`)} ON ${sql(tables.workflows)} (job_ref)`
     yield* sql`CREATE INDEX ${sql(`${tables.workflows}_workflow_id`)} ON ${sql(tables.workflows)} (workflow_id)`

@@ -174,6 +174,18 @@ export const make = (sql: SqlClient.SqlClient, tables: Tables) => {
           finished_at = now(), updated_at = now()
         WHERE execution_id = ${executionId} AND finished_at IS NULL`,
 
+    /** Says a submission of the workflow is under way. */
+    heartbeat: (executionId: string) =>
+      sql`UPDATE ${workflows} SET submit_heartbeat = now() WHERE execution_id = ${executionId}`,
+
+    /** How long ago (ms, by the database's clock) a submission of the workflow last said it was under way. */
+    heartbeatAge: (executionId: string) =>
+      Effect.map(
+        sql<{ readonly age: number | null }>`SELECT (extract(epoch FROM now() - submit_heartbeat) * 1000)::float8 AS age
+          FROM ${workflows} WHERE execution_id = ${executionId}`,
+        (rows) => (rows.length === 0 || rows[0]!.age === null ? undefined : Number(rows[0]!.age))
+      ),
+
     addWait: (wait: { readonly executionId: string; readonly deferred: string; readonly job: Job }) =>
       sql`INSERT INTO ${waits} (ref, provider, execution_id, deferred)
         VALUES (${refIdentity(wait.job.ref)}, ${wait.job.ref.provider}, ${wait.executionId}, ${wait.deferred})
