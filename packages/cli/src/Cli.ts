@@ -29,6 +29,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
 import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
+import { worker } from "./Worker.js"
 
 // ---------------------------------------------------------------------------------------------
 // Shared flags and input checks
@@ -616,7 +617,8 @@ export const polydub = Command.make("polydub").pipe(
     languages,
     providers,
     simulate,
-    demo
+    demo,
+    worker
   ]),
   Command.withDescription("Translate (dub) videos on HeyGen or VoiceCheap — or on the embedded simulators")
 )
