@@ -14,8 +14,8 @@
  * Retention runs here as well: the cluster's stored messages of a workflow that finished (its final
  * state in the job store) are deleted after `retention`, leaving the workflow's row as its record.
  */
-import { type Job, JobTracker, refIdentity } from "@polydub/core"
-import { Duration, Effect, Option, Result, Schedule, Stream } from "effect"
+import { type Job, JobStore, JobTracker, refIdentity } from "@polydub/core"
+import { Context, Duration, Effect, Option, Result, Schedule, Stream } from "effect"
 import { Singleton } from "effect/cluster"
 import { SqlClient } from "effect/sql"
 import { DurableDeferred } from "effect/workflow"
@@ -89,7 +89,11 @@ export const run = (tables: Tables, options: SweeperOptions = {}) =>
     const trackers = new Map<string, JobTracker.JobTrackerService>()
     for (const id of providers.ids) {
       const provider = Option.getOrThrow(providers.get(id))
-      const tracker = yield* JobTracker.make(provider, options.tracker?.[id] ?? {})
+      // Without the job store: the tracker follows the waited jobs only (not every stored one), and
+      // the sweeper records what it learns itself, with the workflows it wakes.
+      const tracker = yield* JobTracker.make(provider, options.tracker?.[id] ?? {}).pipe(
+        Effect.updateContext(Context.omit(JobStore.JobStore))
+      )
       trackers.set(id, tracker)
       // A state that rests wakes its workflows; a failure here is logged and the job read again later.
       yield* tracker.changes.pipe(
