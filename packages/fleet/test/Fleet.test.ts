@@ -7,7 +7,7 @@ import { assert, layer } from "@effect/vitest"
 import { Transcript } from "@polydub/core"
 import { Fleet } from "@polydub/fleet"
 import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
-import { Context, Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { clientOf, freePort, runnerLayer } from "./harness.js"
 import { layerTestDatabase, TestDatabase } from "./services.js"
@@ -135,6 +135,42 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("fleet 
       assert.strictEqual(world.voicecheap.billableSubmissions(), billed)
       assert.strictEqual((yield* world.client.get(w!.ref)).phase, "succeeded")
     })
+  )
+
+  it.effect("a step whose database write fails (a dropped connection) is tried again, and the workflow finishes", () =>
+    Effect.gen(function* () {
+      const world = yield* TestWorld
+      // The next two waits a workflow registers fail in PostgreSQL; a sequence counts them, since a
+      // failed statement rolls back any other write it made.
+      yield* world.sql.unsafe(`CREATE SEQUENCE t1_flaky`)
+      yield* world.sql.unsafe(`CREATE FUNCTION t1_flaky() RETURNS trigger AS $$ BEGIN
+          IF nextval('t1_flaky') <= 2 THEN RAISE EXCEPTION 'terminating connection due to administrator command'; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql`)
+      yield* world.sql.unsafe(
+        `CREATE TRIGGER t1_flaky BEFORE INSERT ON t1_waits FOR EACH ROW EXECUTE FUNCTION t1_flaky()`
+      )
+      yield* Effect.addFinalizer(() =>
+        Effect.all([
+          world.sql.unsafe(`DROP TRIGGER IF EXISTS t1_flaky ON t1_waits`),
+          world.sql.unsafe(`DROP FUNCTION IF EXISTS t1_flaky`),
+          world.sql.unsafe(`DROP SEQUENCE IF EXISTS t1_flaky`)
+        ]).pipe(Effect.ignore)
+      )
+      const [w] = yield* world.client.start({
+        id: "flaky-1",
+        provider: "voicecheap",
+        source: world.media.url("/talk.mp4"),
+        targets: ["es"],
+        title: "flaky-1"
+      })
+      const done = yield* world.client
+        .await(w!.ref, { interval: "200 millis" })
+        .pipe(Effect.timeoutOption("20 seconds"), Effect.map(Option.getOrUndefined))
+      const failures = yield* world.sql<{ n: string }>`SELECT last_value::text AS n FROM t1_flaky`
+      assert.strictEqual(done?.phase, "succeeded", "the workflow finished")
+      assert.isAtLeast(Number(failures[0]!.n), 2, "the wait's write failed twice")
+    }).pipe(Effect.scoped)
   )
 
   it.effect("approving a workflow that is not awaiting review, or an unknown one, is refused", () =>
