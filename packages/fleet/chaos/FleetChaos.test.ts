@@ -392,7 +392,21 @@ describe("fleet chaos", () => {
             `p50 ${seconds(quantile(dueDelays, 0.5))}, p95 ${seconds(quantile(dueDelays, 0.95))} (${dueDelays.length}); ` +
             `a step is a change of the workflow's row or a new wait, timed by PostgreSQL`
         )
-        if (wrong.length > 0) console.log(`  wrong: ${wrong.slice(0, 20).join(" | ")}`)
+        if (wrong.length > 0) {
+          // What the fleet still held for them, and what the runners said about waking workflows.
+          const ids = rows.filter((w) => wrong.some((line) => line.startsWith(`${w.id}:`))).map((w) => w.executionId)
+          const waits = yield* sql<{ execution_id: string; seq: string; deferred: string; created_at: Date }>`
+            SELECT execution_id, seq::text AS seq, deferred, created_at FROM ${sql(`${tablePrefix}waits`)}
+            WHERE execution_id IN ${sql.in(ids)}`
+          const maxSeq = yield* sql<{ seq: string }>`SELECT max(seq)::text AS seq FROM ${sql(`${tablePrefix}waits`)}`
+          const said = [...tails.values()].flatMap((t) =>
+            t.text.split("\n").filter((l) => /cannot wake|sweep failed|sweeper: following/.test(l))
+          )
+          console.log(
+            `  wrong: ${wrong.slice(0, 20).join(" | ")}\n  their waits: ${JSON.stringify(waits)} (highest seq ${maxSeq[0]?.seq})\n` +
+              `  runners: ${said.slice(-30).join("\n    ")}`
+          )
+        }
         for (const slot of slots) {
           const tail = tails.get(slot.child)!
           assert.isUndefined(tail.exit, `${slot.name} exited (${tail.exit}):\n${tail.text}`)

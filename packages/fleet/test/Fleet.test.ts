@@ -173,6 +173,48 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("fleet 
     }).pipe(Effect.scoped)
   )
 
+  it.effect("a wait that commits after a later one was read still wakes its workflow", () =>
+    Effect.gen(function* () {
+      const world = yield* TestWorld
+      // The next wait inserted holds its sequence number uncommitted for 3 s, while the next
+      // workflow's wait, numbered after it, commits and is read by the sweeper.
+      yield* world.sql.unsafe(`CREATE SEQUENCE t1_slow`)
+      yield* world.sql.unsafe(`CREATE FUNCTION t1_slow() RETURNS trigger AS $$ BEGIN
+          IF nextval('t1_slow') = 1 THEN PERFORM pg_sleep(3); END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql`)
+      yield* world.sql.unsafe(
+        `CREATE TRIGGER t1_slow BEFORE INSERT ON t1_waits FOR EACH ROW EXECUTE FUNCTION t1_slow()`
+      )
+      yield* Effect.addFinalizer(() =>
+        Effect.all([
+          world.sql.unsafe(`DROP TRIGGER IF EXISTS t1_slow ON t1_waits`),
+          world.sql.unsafe(`DROP FUNCTION IF EXISTS t1_slow`),
+          world.sql.unsafe(`DROP SEQUENCE IF EXISTS t1_slow`)
+        ]).pipe(Effect.ignore)
+      )
+      const start = (id: string) =>
+        world.client
+          .start({ id, provider: "heygen", source: "https://videos.example/talk.mp4", targets: ["es"], title: id })
+          .pipe(Effect.map(([w]) => w!))
+      const first = yield* start("slow-1")
+      yield* world.client
+        .get(first.ref)
+        .pipe(Effect.delay("100 millis"), Effect.repeat({ until: (w) => w.job !== undefined, times: 100 }))
+      const second = yield* start("slow-2")
+      const [a, b] = yield* Effect.all(
+        [first, second].map((w) =>
+          world.client
+            .await(w.ref, { interval: "200 millis" })
+            .pipe(Effect.timeoutOption("25 seconds"), Effect.map(Option.getOrUndefined))
+        ),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(b?.phase, "succeeded", `the later wait's workflow finished: ${JSON.stringify(b?.error)}`)
+      assert.strictEqual(a?.phase, "succeeded", "the wait that committed late still woke its workflow")
+    }).pipe(Effect.scoped)
+  )
+
   it.effect("approving a workflow that is not awaiting review, or an unknown one, is refused", () =>
     Effect.gen(function* () {
       const world = yield* TestWorld
