@@ -27,6 +27,7 @@ import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
 import { Config, Console, Duration, Effect, FileSystem, Option, References, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
+import * as FleetMode from "./FleetMode.js"
 import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
 import { worker } from "./Worker.js"
@@ -64,6 +65,10 @@ const parseRefs = (inputs: ReadonlyArray<string>) =>
           )
     })
   )
+
+/** A job reference as given, or the job a fleet workflow (`workflow:<id>`) follows. */
+const jobRefOf = (ref: string) =>
+  Effect.map(FleetMode.jobOf(ref), (job) => (Option.isSome(job) ? String(job.value.ref) : ref))
 
 const providerOf = (ref: JobRef) => Effect.flatMap(Providers, (p) => p.get(ref.provider as ProviderName))
 
@@ -304,6 +309,30 @@ const translate = Command.make(
   },
   Effect.fn(function* (input) {
     const targets = yield* targetsOf(input.to)
+    if (yield* FleetMode.enabled) {
+      // Durable workflows on the fleet's runners; --download saves here what they rendered.
+      const finished = yield* FleetMode.translate({
+        source: input.source,
+        provider: input.provider,
+        targets,
+        review: input.review,
+        captions: input.captions,
+        audioOnly: input.audioOnly,
+        title: input.title,
+        wait: input.wait || Option.isSome(input.download),
+        json: input.json
+      })
+      if (Option.isSome(input.download)) {
+        for (const w of finished) {
+          if (w.job?.state._tag === "Succeeded") {
+            yield* download(yield* providerOf(w.job.ref), w.job, input.download.value, { force: input.force })
+          }
+        }
+      }
+      const failed = finished.filter((w) => w.phase === "failed" || w.phase === "error")
+      if (failed.length > 0) return yield* new JobFailed({ message: `${failed.length} workflow(s) did not succeed` })
+      return
+    }
     const source = yield* sourceOf(input.source)
     const providers = yield* Providers
     const provider = yield* providers.get(input.provider)
@@ -398,6 +427,7 @@ const status = Command.make(
     json: jsonFlag
   },
   Effect.fn(function* ({ json, refs }) {
+    if (refs.some(FleetMode.isWorkflowRef)) return yield* FleetMode.status(refs, json)
     const parsed = yield* parseRefs(refs)
     const jobs: Array<Job> = []
     for (const ref of parsed) {
@@ -421,6 +451,9 @@ const watch = Command.make(
     json: jsonFlag
   },
   Effect.fn(function* ({ json, refs }) {
+    if (refs.some(FleetMode.isWorkflowRef) || (refs.length === 0 && (yield* FleetMode.enabled))) {
+      return yield* FleetMode.watch(refs, json)
+    }
     let parsed = yield* parseRefs(refs)
     if (parsed.length === 0) {
       const path = yield* storePath
@@ -452,7 +485,7 @@ const transcriptGet = Command.make(
     )
   },
   Effect.fn(function* ({ output, ref }) {
-    const [parsed] = yield* parseRefs([ref])
+    const [parsed] = yield* parseRefs([yield* jobRefOf(ref)])
     const format = Option.isSome(output) ? Transcript.formatOf(output.value) : Option.some<Transcript.Format>("srt")
     if (Option.isNone(format))
       return yield* new UsageError({ message: `${Option.getOrElse(output, () => "")}: use a .srt or .vtt file name` })
@@ -472,7 +505,7 @@ const transcriptPut = Command.make(
     file: Argument.String("file").pipe(Argument.withDescription("The revised subtitles, a .srt or .vtt file"))
   },
   Effect.fn(function* ({ file, ref }) {
-    const [parsed] = yield* parseRefs([ref])
+    const [parsed] = yield* parseRefs([yield* jobRefOf(ref)])
     const transcript = yield* readTranscript(file)
     yield* Effect.flatMap(providerOf(parsed!), (p) => p.reviseTranscript(parsed!, transcript))
     yield* Console.error(`revised ${parsed} with ${transcript.cues.length} cues from ${file}`)
@@ -496,10 +529,20 @@ const approve = Command.make(
       Flag.withDescription("Render the voice track only"),
       Flag.withDefault(false)
     ),
+    transcript: Flag.String("transcript").pipe(
+      Flag.withDescription("Revise the subtitles with this .srt or .vtt file before rendering"),
+      Flag.optional
+    ),
     json: jsonFlag
   },
-  Effect.fn(function* ({ audioOnly, captions, json, ref }) {
+  Effect.fn(function* ({ audioOnly, captions, json, ref, transcript }) {
+    const revised = Option.isSome(transcript) ? yield* readTranscript(transcript.value) : undefined
+    // A job a fleet workflow follows is approved through the workflow, which then renders it.
+    if (FleetMode.isWorkflowRef(ref) || (yield* FleetMode.followed(ref))) {
+      return yield* FleetMode.approve(ref, { captions, audioOnly, transcript: revised }, json)
+    }
     const [parsed] = yield* parseRefs([ref])
+    if (revised !== undefined) yield* Effect.flatMap(providerOf(parsed!), (p) => p.reviseTranscript(parsed!, revised))
     const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.approve(parsed!, { captions, audioOnly }))
     yield* remember([job])
     yield* printJob(job, json)
@@ -514,7 +557,7 @@ const downloadCommand = Command.make(
     force: forceFlag
   },
   Effect.fn(function* ({ force, ref, to }) {
-    const [parsed] = yield* parseRefs([ref])
+    const [parsed] = yield* parseRefs([yield* jobRefOf(ref)])
     const provider = yield* providerOf(parsed!)
     const job = yield* provider.get(parsed!)
     const files = yield* download(provider, job, to, { force })
