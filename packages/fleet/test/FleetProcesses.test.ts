@@ -152,7 +152,9 @@ layer(worldLayer, { excludeTestServices: true, timeout: "180 seconds" })("fleet 
           times: 1,
           ms: 30_000
         })
-        world.voicecheap.injectFault({ kind: "stall", method: "POST", pathPrefix: "/v1/", times: 1, ms: 30_000 })
+        // (VoiceCheap's submission goes to /v1/translate, or /v1/projects with lip sync.)
+        world.voicecheap.injectFault({ kind: "stall", endpoint: "translate", times: 1, ms: 30_000 })
+        world.voicecheap.injectFault({ kind: "stall", endpoint: "projects", times: 1, ms: 30_000 })
         const vcBefore = world.voicecheap.billableSubmissions()
         const [h] = yield* world.client.start({
           id: "cut-h",
