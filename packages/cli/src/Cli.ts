@@ -29,6 +29,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
 import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
+import { serve } from "./Serve.js"
 import { worker } from "./Worker.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -618,7 +619,8 @@ export const polydub = Command.make("polydub").pipe(
     providers,
     simulate,
     demo,
-    worker
+    worker,
+    serve
   ]),
   Command.withDescription("Translate (dub) videos on HeyGen or VoiceCheap — or on the embedded simulators")
 )
