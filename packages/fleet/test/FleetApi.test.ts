@@ -5,11 +5,13 @@
 // HeyGen account is set up.
 
 import { createServer } from "node:http"
+import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import { FleetApi } from "@polydub/fleet"
 import { HeyGenWebhooks } from "@polydub/provider-heygen"
 import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import { HttpApiClient } from "effect/http-api"
 import { clientOf, freePort, providersLayer, runnerLayer } from "./harness.js"
 import { layerTestDatabase, TestDatabase } from "./services.js"
 
@@ -291,6 +293,21 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("the fl
     })
   )
 
+  it.effect("a typed client built from the definition reads the same workflows, by ref or by vendor job", () =>
+    Effect.gen(function* () {
+      const world = yield* TestWorld
+      const client = yield* HttpApiClient.make(FleetApi.Api, { baseUrl: world.api })
+      const translation = yield* client.translations.get({ params: { id: "api-review-1" } })
+      const [workflow] = translation.workflows
+      assert.strictEqual(workflow?.phase, "succeeded")
+      assert.strictEqual(workflow?.job?.state._tag, "Succeeded")
+      const byJob = yield* client.workflows.get({ params: { ref: `heygen:translation:${workflow!.job!.ref.id}` } })
+      assert.strictEqual(byJob.ref, workflow!.ref)
+      const missing = yield* Effect.flip(client.workflows.get({ params: { ref: "workflow:nope" } }))
+      assert.strictEqual(missing._tag, "NotFound")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
   it.effect("a forged or oversized webhook changes nothing; a signed one wakes the waiting workflow", () =>
     Effect.gen(function* () {
       const world = yield* TestWorld
@@ -322,6 +339,8 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("the fl
           headers: { "content-type": "application/json", Signature: signature }
         })
 
+      // HeyGen probes an endpoint with OPTIONS (1 s timeout) before it registers it.
+      assert.strictEqual((yield* call("OPTIONS", `${world.api}/webhooks/heygen`)).status, 200)
       const forged = yield* deliver(HeyGenWebhooks.sign(Redacted.make("whsec_not_the_endpoint_secret"), body))
       assert.strictEqual(forged.status, 401)
       const unsigned = yield* deliver("")
