@@ -1,7 +1,8 @@
 /**
  * `polydub serve`: the fleet over HTTP, for applications in any language. One definition
  * (`effect/http-api`) gives the routes, the validation of every request (a body, query or path that
- * does not fit is a 400 naming the failing path) and the OpenAPI document at `/openapi.json`.
+ * does not fit is a 400 naming the failing path) and the OpenAPI document at `/openapi.json`. Bodies
+ * are read up to a limit (4 MiB by default), past which a request is a 413.
  *
  * The server is a fleet client (`Fleet.layerClient`): it starts, reads and approves workflows that
  * the runners execute. Reading and revising a transcript goes to the vendor, so a server that offers
@@ -22,8 +23,8 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Job, Transcript, type TranslationError, type TranslationProviderService } from "@polydub/core"
 import { HeyGenWebhooks } from "@polydub/provider-heygen"
-import { DateTime, Duration, Effect, Layer, Option, type Redacted, Schema } from "effect"
-import { HttpRouter, HttpServerResponse } from "effect/http"
+import { ByteSize, Cause, DateTime, Duration, Effect, Layer, Option, type Redacted, Schema } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import {
   HttpApi,
   HttpApiBuilder,
@@ -473,10 +474,42 @@ export const layerWebhooks = (
 // Layers
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Every request body is read up to `maxBytes`: one that declares more is answered 413 before it is
+ * read, one that sends more without declaring it is cut off at the limit and answered 413 as well.
+ */
+export const layerBodyLimit = (maxBytes: number) => {
+  const limit = ByteSize.bytes(maxBytes)
+  const tooLarge = () => HttpServerResponse.jsonUnsafe({ message: "payload too large" }, { status: 413 })
+  const isTooLarge = (defect: unknown) =>
+    HttpServerError.isHttpServerError(defect) &&
+    defect.reason._tag === "RequestParseError" &&
+    defect.reason.reason === "BodyTooLarge"
+  return HttpRouter.middleware(
+    (httpEffect) =>
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const declared = Number(request.headers["content-length"])
+        if (Number.isFinite(declared) && declared > maxBytes) return tooLarge()
+        return yield* httpEffect.pipe(
+          Effect.provideService(HttpIncomingMessage.MaxBodySize, limit),
+          // The API reads a buffered body as a defect when it fails; past the limit it is the client's doing.
+          Effect.catchCause((cause) => {
+            const defect = Cause.squash(cause)
+            return isTooLarge(defect) ? Effect.succeed(tooLarge()) : Effect.failCause(cause)
+          })
+        )
+      }),
+    { global: true }
+  )
+}
+
 export interface ServeOptions {
   readonly port: number
   /** Default `127.0.0.1`. */
   readonly host?: string | undefined
+  /** The largest request body read. Default 4 MiB (a transcript of hours of speech is a few hundred KB). */
+  readonly maxBodyBytes?: number | undefined
   readonly webhooks?: WebhookOptions | undefined
   /** Serve the API reference page at `/docs` (Scalar, bundled: no request leaves the server). Default true. */
   readonly docs?: boolean | undefined
@@ -493,7 +526,8 @@ export const layerRoutes = (options: Omit<ServeOptions, "port" | "host"> = {}) =
       Layer.provide(HttpApiMiddleware.layerProblemDetails({ includeDetails: true }))
     ),
     options.docs === false ? Layer.empty : HttpApiScalar.layer(Api, { path: "/docs" }),
-    layerWebhooks(options.webhooks ?? {})
+    layerWebhooks(options.webhooks ?? {}),
+    layerBodyLimit(options.maxBodyBytes ?? 4 * 1024 * 1024)
   )
 
 /**

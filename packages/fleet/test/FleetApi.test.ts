@@ -260,6 +260,28 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("the fl
       })
       assert.strictEqual(badSrt.status, 400, badSrt.text)
       assert.strictEqual(badSrt.json.line, 2)
+      // Bodies past the server's limit (4 MiB): declared, or sent in chunks without a length.
+      const declared = yield* call("PUT", `${world.api}/v1/workflows/${done.ref}/transcript`, {
+        body: "x".repeat(5 * 1024 * 1024),
+        headers: { "content-type": "application/x-subrip" }
+      })
+      assert.strictEqual(declared.status, 413)
+      const chunked = yield* Effect.promise(() => {
+        const chunk = new TextEncoder().encode("x".repeat(1024 * 1024))
+        const body = new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < 5; i++) controller.enqueue(chunk)
+            controller.close()
+          }
+        })
+        return fetch(`${world.api}/v1/workflows/${done.ref}/transcript`, {
+          method: "PUT",
+          body,
+          duplex: "half",
+          headers: { "content-type": "application/x-subrip" }
+        } as RequestInit).then((r) => r.status)
+      })
+      assert.strictEqual(chunked, 413)
       const badCues = yield* call(
         "PUT",
         `${world.api}/v1/workflows/${done.ref}/transcript`,
