@@ -437,6 +437,27 @@ export const layerWebhooks = (
     Effect.gen(function* () {
       const fleet = yield* Fleet
       const store = yield* PgJobStore
+      const providers = yield* Effect.serviceOption(FleetProviders)
+      /**
+       * HeyGen's success event names the video only; the job itself also lists the audio and the
+       * captions that were asked for. Where this server has the provider, a success is read once
+       * from the vendor so the workflow ends with every output; otherwise (or when the read fails)
+       * the event's state is what the workflow ends with.
+       */
+      const complete = (job: Job): Effect.Effect<Job> => {
+        const provider = Option.getOrUndefined(Option.flatMap(providers, (p) => p.get(job.ref.provider)))
+        if (job.state._tag !== "Succeeded" || provider === undefined) return Effect.succeed(job)
+        return provider.get(job.ref).pipe(
+          Effect.timeout(Duration.seconds(5)),
+          Effect.map((read) => (read.state._tag === "Succeeded" ? read : job)),
+          Effect.catchCause((cause) =>
+            Effect.as(
+              Effect.logWarning(`fleet webhook: cannot read ${job.ref} for its outputs; the event's are kept`, cause),
+              job
+            )
+          )
+        )
+      }
       const handle = yield* HeyGenWebhooks.makeHandler(
         { secret: heygen.secret, signatureHeader: heygen.signatureHeader, maxBodyBytes: heygen.maxBodyBytes, path },
         (update) =>
@@ -445,7 +466,7 @@ export const layerWebhooks = (
             if (job === undefined) {
               return yield* Effect.logInfo(`fleet webhook: ${update.ref} is not a job of this fleet; ignored`)
             }
-            const woken = yield* fleet.deliver(job)
+            const woken = yield* fleet.deliver(yield* complete(job))
             yield* Effect.logDebug(`fleet webhook: ${job.ref} is ${job.state._tag}; ${woken} workflow(s) woken`)
           })
       )

@@ -173,12 +173,16 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("the fl
         assert.strictEqual(revised.json.cues[0].text, "Hola, revisado por HTTP")
         assert.include(world.heygen.proofreadSrt(jobId) ?? "", "Hola, revisado por HTTP")
 
-        const approved = yield* call("POST", `${world.api}/v1/workflows/${ref}/approve`)
+        const approved = yield* call("POST", `${world.api}/v1/workflows/${ref}/approve`, json({ captions: true }))
         assert.strictEqual(approved.status, 202, approved.text)
 
         const done = yield* follow(world, ref, (w) => w.finished)
         assert.strictEqual(done.phase, "succeeded")
         assert.strictEqual(done.job?.state._tag, "Succeeded")
+        // The success event names the video only; the workflow ends with every output, captions too.
+        const outputs = done.job?.state._tag === "Succeeded" ? done.job.state.outputs : undefined
+        assert.isDefined(outputs?.video)
+        assert.isDefined(outputs?.captions?.srt)
         assert.strictEqual(world.heygen.jobsByTitle().get("api-review-1"), 1)
         // Both moves came through the webhook route, each delivery accepted.
         const delivered = world.heygen.callbacks().filter((c) => c.url === `${world.api}/webhooks/heygen`)
