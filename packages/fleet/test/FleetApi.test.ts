@@ -10,7 +10,7 @@ import { assert, layer } from "@effect/vitest"
 import { FleetApi } from "@polydub/fleet"
 import { HeyGenWebhooks } from "@polydub/provider-heygen"
 import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
-import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Logger, Redacted } from "effect"
 import { HttpApiClient } from "effect/http-api"
 import { clientOf, freePort, providersLayer, runnerLayer } from "./harness.js"
 import { layerTestDatabase, TestDatabase } from "./services.js"
@@ -21,6 +21,10 @@ interface World {
   readonly api: string
   /** The secret HeyGen (the simulator) gave the registered webhook endpoint. */
   readonly webhookSecret: string
+  /** The vendor keys, which no response or log line may carry. */
+  readonly keys: ReadonlyArray<string>
+  /** Every line the API server logged. */
+  readonly logs: ReadonlyArray<string>
 }
 
 class TestWorld extends Context.Service<TestWorld, World>()("test/FleetApiWorld") {}
@@ -112,13 +116,19 @@ const worldLayer = Layer.effect(
       headers: heygenHeaders
     })
     assert.strictEqual(moved.status, 200, moved.text)
+    const logs: Array<string> = []
+    const capture = Logger.map(Logger.formatLogFmt, (line) => void logs.push(line))
     yield* Layer.build(
       FleetApi.layer({
         port: apiPort,
         webhooks: { heygen: { secret: Redacted.make(endpoint.secret), maxBodyBytes: 64 * 1024 } }
-      }).pipe(Layer.provide(clientOf(database.url, "api_")), Layer.provide(providersLayer(vendors)))
+      }).pipe(
+        Layer.provide(clientOf(database.url, "api_")),
+        Layer.provide(providersLayer(vendors)),
+        Layer.provide(Logger.layer([capture], { mergeWithExisting: true }))
+      )
     )
-    return { heygen, api, webhookSecret: endpoint.secret }
+    return { heygen, api, webhookSecret: endpoint.secret, keys: [heygen.apiKey, voicecheap.apiKey], logs }
   })
 ).pipe(Layer.provideMerge(layerTestDatabase))
 
@@ -386,6 +396,17 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("the fl
       assert.strictEqual(woken.job?.state._tag, "AwaitingReview")
       // No response of the API carries the secret.
       assert.notInclude(signed.text + forged.text + oversized.text, world.webhookSecret)
+    })
+  )
+
+  it.effect("no log line of the server carries the webhook secret or a vendor key", () =>
+    Effect.gen(function* () {
+      const world = yield* TestWorld
+      // The server logged every request above, the refused deliveries among them.
+      assert.isAbove(world.logs.filter((line) => line.includes("/webhooks/heygen")).length, 3)
+      for (const secret of [world.webhookSecret, ...world.keys]) {
+        assert.isUndefined(world.logs.find((line) => line.includes(secret)))
+      }
     })
   )
 })
