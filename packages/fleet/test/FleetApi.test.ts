@@ -274,6 +274,13 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("the fl
       })
       assert.strictEqual(badSrt.status, 400, badSrt.text)
       assert.strictEqual(badSrt.json.line, 2)
+      const badApproval = yield* call(
+        "POST",
+        `${world.api}/v1/workflows/${done.ref}/approve`,
+        json({ transcript: "1\n00:00:00,000 --> 00:00:01,000\nHola\n\n2\nnot a timing\nAdiós\n" })
+      )
+      assert.strictEqual(badApproval.status, 400, badApproval.text)
+      assert.strictEqual(badApproval.json.line, 6)
       // Bodies past the server's limit (4 MiB): declared, or sent in chunks without a length.
       const declared = yield* call("PUT", `${world.api}/v1/workflows/${done.ref}/transcript`, {
         body: "x".repeat(5 * 1024 * 1024),
