@@ -30,6 +30,7 @@ import { runDemo } from "./Demo.js"
 import * as FleetMode from "./FleetMode.js"
 import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
+import { serve } from "./Serve.js"
 import { worker } from "./Worker.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -661,7 +662,8 @@ export const polydub = Command.make("polydub").pipe(
     providers,
     simulate,
     demo,
-    worker
+    worker,
+    serve
   ]),
   Command.withDescription("Translate (dub) videos on HeyGen or VoiceCheap — or on the embedded simulators")
 )

@@ -20,8 +20,11 @@ const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeServices.layer)
 
 const env = (name: string) => Config.option(Config.String(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
 
-/** The providers whose keys are set, on the shared budget where `POLYDUB_REDIS_URL` is set. */
-const providersFromEnv = Effect.gen(function* () {
+/**
+ * The providers whose keys are set, on the shared budget where `POLYDUB_REDIS_URL` is set; none
+ * when no key is.
+ */
+export const providersFromEnvOption = Effect.gen(function* () {
   const budget = SharedBudget.layerConfigOrMemory()
   const record: Record<string, TranslationProviderService> = {}
   const heygenKey = yield* env("HEYGEN_API_KEY")
@@ -48,14 +51,20 @@ const providersFromEnv = Effect.gen(function* () {
     )
     record.voicecheap = Context.get(yield* Layer.build(layer), TranslationProvider)
   }
-  if (Object.keys(record).length === 0) {
-    return yield* new UsageError({
-      message:
-        "a worker needs at least one vendor key: HEYGEN_API_KEY or VOICECHEAP_API_KEY (with …_BASE_URL for `polydub simulate`)"
-    })
-  }
-  return DubbingWorkflow.providers(record)
+  return Object.keys(record).length === 0 ? Option.none() : Option.some(DubbingWorkflow.providers(record))
 })
+
+/** The providers whose keys are set; a worker needs one at least. */
+const providersFromEnv = Effect.flatMap(providersFromEnvOption, (providers) =>
+  Option.isSome(providers)
+    ? Effect.succeed(providers.value)
+    : Effect.fail(
+        new UsageError({
+          message:
+            "a worker needs at least one vendor key: HEYGEN_API_KEY or VOICECHEAP_API_KEY (with …_BASE_URL for `polydub simulate`)"
+        })
+      )
+)
 
 /** `POLYDUB_DATABASE_URL`, or a usage error that says what a fleet command needs. */
 export const requireDatabase = (command: string) =>
