@@ -12,7 +12,7 @@ import { TranslationProvider, type TranslationProviderService } from "@polydub/c
 import { DubbingWorkflow, Fleet, PgJobStore, SharedBudget } from "@polydub/fleet"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
-import { Config, Console, Context, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Console, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "./Providers.js"
 
@@ -56,14 +56,15 @@ export const providersFromEnvOption = Effect.gen(function* () {
 
 /** The providers whose keys are set; a worker needs one at least. */
 const providersFromEnv = Effect.flatMap(providersFromEnvOption, (providers) =>
-  Option.isSome(providers)
-    ? Effect.succeed(providers.value)
-    : Effect.fail(
+  Effect.fromOption(providers).pipe(
+    Effect.mapError(
+      () =>
         new UsageError({
           message:
             "a worker needs at least one vendor key: HEYGEN_API_KEY or VOICECHEAP_API_KEY (with …_BASE_URL for `polydub simulate`)"
         })
-      )
+    )
+  )
 )
 
 /** `POLYDUB_DATABASE_URL`, or a usage error that says what a fleet command needs. */
@@ -99,10 +100,19 @@ export const worker = Command.make(
     tablePrefix: Flag.String("table-prefix").pipe(
       Flag.withDescription("The prefix of the fleet's tables"),
       Flag.withDefault(PgJobStore.defaultTablePrefix)
+    ),
+    pollSeconds: Flag.Int("poll-seconds").pipe(
+      Flag.withDescription(
+        "Read a job again no sooner than this (default: each vendor's advice, 30 s for HeyGen); for simulators with short jobs"
+      ),
+      Flag.optional
     )
   },
   Effect.fn(function* (input) {
     yield* requireDatabase("polydub worker")
+    if (Option.isSome(input.pollSeconds) && input.pollSeconds.value < 1) {
+      return yield* new UsageError({ message: `--poll-seconds must be at least 1, not ${input.pollSeconds.value}` })
+    }
     if (input.port < 1 || input.port > 65_535) {
       return yield* new UsageError({ message: `--port must be a TCP port (1–65535), not ${input.port}` })
     }
@@ -113,6 +123,14 @@ export const worker = Command.make(
     const runner = Fleet.layerRunner({
       tablePrefix: input.tablePrefix,
       runner: { host: input.host, port: input.port, listenHost: Option.getOrUndefined(input.listenHost) },
+      ...Option.match(input.pollSeconds, {
+        onNone: () => ({}),
+        onSome: (seconds) => ({
+          sweeper: {
+            tracker: Object.fromEntries(providers.ids.map((id) => [id, { minInterval: Duration.seconds(seconds) }]))
+          }
+        })
+      }),
       ...(Option.isSome(input.downloads) ? { downloads: { dir: input.downloads.value } } : {})
     }).pipe(
       Layer.provide(Layer.succeed(DubbingWorkflow.FleetProviders, providers)),
