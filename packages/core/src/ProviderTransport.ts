@@ -13,7 +13,7 @@
  * is an unknown outcome".
  */
 import { createHash } from "node:crypto"
-import { Duration, Effect, Layer, Option, Redacted, type Schema, type Stream } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, type Schema, Stream } from "effect"
 import { Headers, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import * as Policy from "./Policy.js"
@@ -200,6 +200,27 @@ export interface ProviderTransport {
     request: HttpClientRequest.HttpClientRequest,
     options: { readonly timeout: string; readonly idempotent: boolean; readonly retries?: number | undefined }
   ) => Effect.Effect<{ readonly status: number; readonly text: string }, TranslationError>
+  /**
+   * Opens a GET whose answer is a file rather than JSON (an output the vendor serves only to the
+   * key's holder), under the same key, budget and retry rules as `call`. The time-out bounds the
+   * answer's headers; the body is the caller's to read once, and a body cut short fails the stream
+   * with `ProviderUnavailable`. An error status is read and mapped by the vendor's error table.
+   */
+  readonly open: (endpoint: OpenEndpoint, request: Request) => Effect.Effect<Opened, TranslationError>
+}
+
+/** An endpoint that answers a file: `open` takes its name, budget and time-out. */
+export interface OpenEndpoint {
+  readonly operation: string
+  readonly timeout?: string | undefined
+  readonly budget?: string | undefined
+}
+
+/** A file answer as `open` gives it: what the vendor declared, and the body to read once. */
+export interface Opened {
+  readonly contentLength?: number | undefined
+  readonly mediaType?: string | undefined
+  readonly stream: Stream.Stream<Uint8Array, TranslationError>
 }
 
 /** Builds a transport over the `HttpClient` and `RateLimiter` in context. */
@@ -228,7 +249,12 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     return c
   }
 
-  const authenticated = http.pipe(HttpClient.mapRequest((request) => withAuth(HttpClientRequest.acceptJson(request))))
+  // JSON is asked for unless the request says what it takes (a file from `open`).
+  const authenticated = http.pipe(
+    HttpClient.mapRequest((request) =>
+      withAuth(request.headers.accept === undefined ? HttpClientRequest.acceptJson(request) : request)
+    )
+  )
   const budgeted: Record<string, Budgeted> = {}
   for (const [name, budget] of Object.entries(options.budgets)) {
     budgeted[name] = authenticated.pipe(
@@ -288,7 +314,8 @@ export const make = Effect.fnUntraced(function* (options: Options) {
         const refused = endpoint.refusal(text)
         if (refused !== undefined) return Effect.fail(errorOf(refused))
       }
-      const decoded = ProviderHttp.decodeJsonText(endpoint.schema, text, {
+      // An empty answer (204, or a 200 without a body) is `null` to the schema, which says whether it is enough.
+      const decoded = ProviderHttp.decodeJsonText(endpoint.schema, text.length === 0 ? "null" : text, {
         ...context(endpoint.operation),
         status: response.status
       })
@@ -365,7 +392,52 @@ export const make = Effect.fnUntraced(function* (options: Options) {
       Policy.withRetry({ idempotent: opts.idempotent, times: opts.retries ?? retries, base: options.retryBase })
     )
 
-  const transport: ProviderTransport = { call, presigned }
+  const open = (endpoint: OpenEndpoint, req: Request): Effect.Effect<Opened, TranslationError> => {
+    let request = HttpClientRequest.get(`${req.baseUrl ?? baseUrl}${req.path}`).pipe(
+      HttpClientRequest.setHeader("accept", "*/*")
+    )
+    if (req.urlParams !== undefined) request = HttpClientRequest.setUrlParams(request, req.urlParams)
+    const ctx = context(endpoint.operation)
+    const opened = Effect.flatMap(
+      send(endpoint.operation, budgeted[endpoint.budget ?? firstBudget!]!, request),
+      (response): Effect.Effect<Opened, TranslationError> => {
+        if (response.status < 200 || response.status >= 300) {
+          return Effect.flatMap(ProviderHttp.bodyText(response, ctx), (text) =>
+            Effect.fail(
+              options.errorOf({
+                operation: endpoint.operation,
+                status: response.status,
+                body: parseJsonOrUndefined(text),
+                retryAfter: Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
+              })
+            )
+          )
+        }
+        const length = Number(response.headers["content-length"])
+        const mediaType = response.headers["content-type"]
+        return Effect.succeed({
+          ...(Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {}),
+          ...(mediaType === undefined ? {} : { mediaType }),
+          stream: Stream.mapError(
+            response.stream,
+            (): TranslationError =>
+              new ProviderUnavailable({
+                ...ctx,
+                status: response.status,
+                outcome: "unknown",
+                message: `the ${endpoint.operation} body from ${name} was cut short`
+              })
+          )
+        })
+      }
+    )
+    return opened.pipe(
+      ProviderHttp.exchangeTimeout(timeouts[endpoint.timeout ?? "read"], ctx),
+      Policy.withRetry(req.retries === undefined ? retrySafe : { ...retrySafe, times: req.retries })
+    )
+  }
+
+  const transport: ProviderTransport = { call, presigned, open }
   return transport
 })
 
