@@ -9,14 +9,21 @@ import type { HttpClient } from "effect/http"
 import type { RateLimiter } from "effect/persistence"
 import * as Client from "./ElevenLabsClient.js"
 import * as V1 from "./ElevenLabsProviderV1.js"
+import * as V2 from "./ElevenLabsProviderV2.js"
 import { ElevenLabsOptions } from "./internal/provider.js"
 
 export { ElevenLabsOptions }
 
 /** What the legacy dubbing provider can do. */
 export const capabilitiesV1 = V1.capabilities
+/** What the Dubbing Projects provider can do. */
+export const capabilitiesV2 = V2.capabilities
 /** The unified state of a legacy dub. */
 export const dubState = V1.dubState
+/** The unified state of a project (a review job). */
+export const projectState = V2.projectState
+/** The unified state of a project's language (a translation job). */
+export const languageState = V2.languageState
 
 declare module "@polydub/core/TranslationRequest" {
   interface ProviderOptions {
@@ -35,8 +42,9 @@ export interface ElevenLabsLayerOptions extends Client.ElevenLabsClientOptions {
 
 /** Builds the provider over an `ElevenLabsClient`, on the API given. */
 export const make = (
-  _apiVersion: ApiVersion = "v1"
-): Effect.Effect<TranslationProviderService, never, Client.ElevenLabsClient | FileSystem.FileSystem> => V1.make
+  apiVersion: ApiVersion = "v1"
+): Effect.Effect<TranslationProviderService, never, Client.ElevenLabsClient | FileSystem.FileSystem> =>
+  apiVersion === "v2" ? V2.make : V1.make
 
 /**
  * The ElevenLabs `TranslationProvider`. Needs an `HttpClient` and a `FileSystem` (for file sources),

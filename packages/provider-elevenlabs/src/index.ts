@@ -6,4 +6,5 @@
 export * as ElevenLabsClient from "./ElevenLabsClient.js"
 export * as ElevenLabsLanguages from "./ElevenLabsLanguages.js"
 export * as ElevenLabs from "./ElevenLabsProvider.js"
+export * as ElevenLabsWebhooks from "./ElevenLabsWebhooks.js"
 export * as ElevenLabsWire from "./ElevenLabsWire.js"

@@ -9,16 +9,18 @@
  * behaviour is configurable. Faults on demand, and counters, let tests prove what a client did; the
  * fault machinery, rate windows and serving are shared with the other simulators (./internal/).
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Effect, Layer, Scope } from "effect"
 import type { HttpClient } from "effect/http"
 import { type DubbingOptions, makeDubbing, type SimulatedDub } from "./elevenlabs/RoutesDubbing.js"
+import { makeProjects, type ProjectsOptions } from "./elevenlabs/RoutesProjects.js"
 import { type CommonOptions, type Endpoint, type Fault, makeShared } from "./elevenlabs/State.js"
 import { inProcessClient, serveRoutes } from "./internal/loopback.js"
 
 export type { SimulatedDub } from "./elevenlabs/RoutesDubbing.js"
+export type { Webhook } from "./elevenlabs/RoutesProjects.js"
 export type { Account, Endpoint, Fault, Plan } from "./elevenlabs/State.js"
 
-export interface ElevenLabsSimulatorOptions extends CommonOptions, DubbingOptions {
+export interface ElevenLabsSimulatorOptions extends CommonOptions, DubbingOptions, ProjectsOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number | undefined
 }
@@ -46,17 +48,32 @@ export interface ElevenLabsSimulator {
   readonly renameStatus: (from: string, to: string) => void
   readonly injectedFaults: () => Readonly<Record<string, number>>
   readonly requestTimes: (endpoint: Endpoint) => ReadonlyArray<number>
+  /** Dubbing projects, with their languages' ids. */
+  readonly projects: () => ReadonlyArray<{ readonly projectId: string; readonly reference: string | null }>
+  /** The next created project fails with this message. */
+  readonly failNextProject: (message: string) => void
+  /** Webhook deliveries so far: to which webhook, which event, and the receiver's status (0: unreachable). */
+  readonly webhookDeliveries: () => ReadonlyArray<{
+    readonly webhookId: string
+    readonly event: string
+    readonly status: number
+  }>
 }
 
 /** Builds the simulator's routes and state. */
 export const make = Effect.fnUntraced(function* (options: ElevenLabsSimulatorOptions = {}) {
+  const scope = yield* Scope.Scope
   const shared = makeShared(options)
   const dubbing = makeDubbing(shared, options)
-  const routes = Layer.mergeAll(dubbing.routes)
+  const projects = makeProjects(shared, options, scope)
+  const routes = Layer.mergeAll(dubbing.routes, projects.routes)
   const control = {
     requests: () => ({ ...shared.counts }),
     totalRequests: () => Object.values(shared.counts).reduce((a, b) => a + b, 0),
-    billableSubmissions: () => dubbing.billable(),
+    billableSubmissions: () => dubbing.billable() + projects.billable(),
+    projects: projects.projects,
+    failNextProject: projects.failNextProject,
+    webhookDeliveries: projects.deliveries,
     dubs: dubbing.dubs,
     createAttempts: dubbing.attempts,
     rejectedByRateLimit: shared.rateLimited,
@@ -66,7 +83,7 @@ export const make = Effect.fnUntraced(function* (options: ElevenLabsSimulatorOpt
     injectedFaults: () => ({ ...shared.injected }),
     requestTimes: (endpoint: Endpoint) => [...(shared.arrivals[endpoint] ?? [])]
   }
-  return { routes, control, firstKey: shared.firstKey, setBaseUrl: (_url: string) => {} }
+  return { routes, control, firstKey: shared.firstKey, setBaseUrl: projects.setBaseUrl }
 })
 
 /** Serves the simulator on 127.0.0.1 for the life of the scope. */

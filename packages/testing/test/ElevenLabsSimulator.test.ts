@@ -277,3 +277,117 @@ describe("ElevenLabsSimulator in process, on TestClock", () => {
     }).pipe(Effect.provide(provider))
   )
 })
+
+const project = (sim: Sim, fields: Record<string, string | Array<string>>, apiKey: string | null = sim.apiKey) => {
+  const data = new FormData()
+  for (const [key, value] of Object.entries(fields)) {
+    for (const v of Array.isArray(value) ? value : [value]) data.append(key, v)
+  }
+  return call(sim, "/v1/dubbing/project", { method: "POST", body: data }, apiKey)
+}
+
+const jsonCall = (sim: Sim, method: string, path: string, body?: unknown) =>
+  call(sim, path, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } })
+  })
+
+describe("ElevenLabsSimulator: Dubbing Projects", () => {
+  const timings = { projectQueuedMs: 30, projectPreparingMs: 30, projectProcessingMs: 40, languageMs: 60 }
+
+  it.live("create: 201 Project; keyterms, model_id, webhook_ids and unknown fields are validated", () =>
+    Effect.gen(function* () {
+      const sim = yield* serve(timings)
+      const ok = yield* project(sim, { source_url: "https://x.example/a.mp4", keyterms: ["Polydub", "Effect"] })
+      assert.strictEqual(ok.status, 201)
+      assert.match(ok.body.project_id, /^proj_[a-z0-9]{28}$/)
+      assert.strictEqual(ok.body.status, "queued")
+      assert.isNull(ok.body.media, "media is null until ready")
+      const pyStyle = yield* project(sim, { source_url: "https://x.example/a.mp4", keyterms: '["one", "two"]' })
+      assert.strictEqual(pyStyle.status, 201, "keyterms as one JSON field, as the Python SDK sends them")
+      const long = yield* project(sim, { source_url: "https://x.example/a.mp4", keyterms: ["x".repeat(51)] })
+      assert.deepStrictEqual(long.body.detail[0].loc, ["body", "keyterms"])
+      const model = yield* project(sim, { source_url: "https://x.example/a.mp4", model_id: "dubbing_v3" })
+      assert.deepStrictEqual(model.body.detail[0].loc, ["body", "model_id"])
+      const hooks = yield* project(sim, { source_url: "https://x.example/a.mp4", webhook_ids: ["a", "b", "c", "d"] })
+      assert.deepStrictEqual(hooks.body.detail[0].loc, ["body", "webhook_ids"])
+      const extra = yield* project(sim, { source_url: "https://x.example/a.mp4", target_lang: "es" })
+      assert.deepStrictEqual(extra.body.detail[0].loc, ["body", "target_lang"])
+    })
+  )
+
+  it.live("a language waits (queued) for its project to be ready, then processes and completes; deletes are 204", () =>
+    Effect.gen(function* () {
+      const sim = yield* serve(timings)
+      const created = yield* project(sim, { source_url: "https://x.example/a.mp4", target_language: "es-MX" })
+      const id: string = created.body.project_id
+      const [languageId] = created.body.language_ids as Array<string>
+      const early = yield* call(sim, `/v1/dubbing/project/${id}/language/${languageId}`)
+      assert.strictEqual(early.body.status, "queued")
+      assert.isNull(early.body.outputs)
+      const seen: Array<string> = []
+      for (let i = 0; i < 100; i++) {
+        const got = yield* call(sim, `/v1/dubbing/project/${id}/language/${languageId}`)
+        if (seen.at(-1) !== got.body.status) seen.push(got.body.status)
+        if (got.body.status === "completed") {
+          assert.strictEqual(got.body.output_revision, got.body.revision)
+          assert.match(got.body.outputs.lossless_audio, /Expires=\d+/)
+          break
+        }
+        yield* sleep(10)
+      }
+      assert.deepStrictEqual(seen, ["queued", "processing", "completed"])
+      const regen = yield* jsonCall(
+        sim,
+        "POST",
+        `/v1/dubbing/project/${id}/language/${languageId}/transcript/regenerate`
+      )
+      assert.strictEqual(regen.status, 409)
+      const bad = yield* jsonCall(sim, "POST", `/v1/dubbing/project/${id}/language`, {
+        target_language: "fr",
+        voice_settings: { cloning_strength: 11 }
+      })
+      assert.strictEqual(bad.status, 422)
+      const removed = yield* jsonCall(sim, "DELETE", `/v1/dubbing/project/${id}/language/${languageId}`)
+      assert.strictEqual(removed.status, 204)
+      assert.strictEqual((yield* call(sim, `/v1/dubbing/project/${id}/language/${languageId}`)).status, 404)
+      assert.strictEqual((yield* jsonCall(sim, "DELETE", `/v1/dubbing/project/${id}`)).status, 204)
+      assert.strictEqual((yield* call(sim, `/v1/dubbing/project/${id}`)).status, 404)
+    })
+  )
+
+  it.live(
+    "edits bump revisions; a completed language goes stale; regenerate answers 202 in either documented shape",
+    () =>
+      Effect.gen(function* () {
+        for (const regenerateAnswer of ["regions", "language"] as const) {
+          const sim = yield* serve({ ...timings, regenerateAnswer })
+          const created = yield* project(sim, { source_url: "https://x.example/a.mp4", target_language: "de" })
+          const id: string = created.body.project_id
+          const languageId: string = created.body.language_ids[0]
+          yield* sleep(250)
+          const transcript = yield* call(sim, `/v1/dubbing/project/${id}/transcript`)
+          const segment = transcript.body.segments[0]
+          const patched = yield* jsonCall(sim, "PATCH", `/v1/dubbing/project/${id}/transcript/segments`, {
+            segments: { [segment.id]: { text: "Welcome, everyone." } }
+          })
+          assert.strictEqual(patched.body.revision, transcript.body.revision + 1)
+          const inverted = yield* jsonCall(sim, "PATCH", `/v1/dubbing/project/${id}/transcript/segments`, {
+            segments: { [segment.id]: { start_s: 5, end_s: 1 } }
+          })
+          assert.strictEqual(inverted.status, 422, "end_s must be after start_s")
+          const stale = yield* call(sim, `/v1/dubbing/project/${id}/language/${languageId}`)
+          assert.strictEqual(stale.body.status, "stale")
+          assert.isNotNull(stale.body.outputs.lossless_audio, "the old output is still served")
+          const regen = yield* jsonCall(
+            sim,
+            "POST",
+            `/v1/dubbing/project/${id}/language/${languageId}/transcript/regenerate`
+          )
+          assert.strictEqual(regen.status, 202)
+          if (regenerateAnswer === "regions") assert.isArray(regen.body.regenerated_segment_ids)
+          else assert.strictEqual(regen.body.status, "processing")
+        }
+      })
+  )
+})
