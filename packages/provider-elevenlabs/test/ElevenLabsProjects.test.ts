@@ -172,7 +172,9 @@ describe("ElevenLabs Dubbing Projects over loopback", () => {
         })
       })
       yield* Effect.promise(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)))
-      yield* Effect.addFinalizer(() => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve()))))
+      yield* Effect.addFinalizer(() =>
+        Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+      )
       const port = (server.address() as { port: number }).port
       const sim = yield* ElevenLabsSimulator.serve({
         ...fast,
