@@ -247,6 +247,23 @@ describe("ElevenLabsSimulator: legacy dubbing", () => {
   )
 })
 
+describe("ElevenLabsSimulator chaos", () => {
+  it.live("jobFaultRates: a stuck dub stays dubbing, a failed one fails; each draw is counted", () =>
+    Effect.gen(function* () {
+      const stuck = yield* serve({ jobFaultRates: { stuck: 1 } })
+      const a = yield* create(stuck, { target_lang: "es" })
+      const failing = yield* serve({ jobFaultRates: { fail: 1 } })
+      const b = yield* create(failing, { target_lang: "es" })
+      yield* sleep(400)
+      assert.strictEqual((yield* call(stuck, `/v1/dubbing/${a.body.dubbing_id}`)).body.status, "dubbing")
+      const failed = yield* call(failing, `/v1/dubbing/${b.body.dubbing_id}`)
+      assert.strictEqual(failed.body.status, "failed")
+      assert.isString(failed.body.error)
+      assert.deepStrictEqual(stuck.injectedFaults(), { "job:stuck": 1 })
+    })
+  )
+})
+
 describe("ElevenLabsSimulator in process, on TestClock", () => {
   const wide = { limit: 1_000_000, window: Duration.seconds(1) }
   const provider = Layer.unwrap(

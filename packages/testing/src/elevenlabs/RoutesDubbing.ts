@@ -28,6 +28,8 @@ export interface DubbingOptions {
   readonly outputEnvelope?: "detail" | "bare" | undefined
   /** Timestamps without a zone (as ElevenLabs' OpenAPI examples; default) or with `Z`. */
   readonly naiveTimestamps?: boolean | undefined
+  /** Outcomes drawn at random for every created dub (chaos testing): `fail` fails it, `stuck` never finishes it. */
+  readonly jobFaultRates?: Partial<Record<"fail" | "stuck", number>> | undefined
 }
 
 export interface SimulatedDub {
@@ -42,6 +44,8 @@ export interface SimulatedDub {
   readonly sourceUrl: string | undefined
   readonly studio: boolean
   readonly failure: string | undefined
+  /** Never finishes: stays `dubbing`. */
+  readonly stuck: boolean
   deleted: boolean
 }
 
@@ -123,17 +127,19 @@ export const makeDubbing = (shared: Shared, options: DubbingOptions) => {
   const wordOf = (dub: SimulatedDub, now: number): string => {
     const t = now - dub.createdAt
     const raw =
-      t < queuedMs
-        ? "queued"
-        : t < queuedMs + preparingMs
-          ? "preparing"
-          : dub.failure !== undefined && t >= queuedMs + preparingMs + dubbingMs / 2
-            ? "failed"
-            : t < queuedMs + preparingMs + dubbingMs / 2
-              ? "dubbing"
-              : t < queuedMs + preparingMs + dubbingMs
-                ? "cloning"
-                : "dubbed"
+      dub.stuck && t >= queuedMs + preparingMs
+        ? "dubbing"
+        : t < queuedMs
+          ? "queued"
+          : t < queuedMs + preparingMs
+            ? "preparing"
+            : dub.failure !== undefined && t >= queuedMs + preparingMs + dubbingMs / 2
+              ? "failed"
+              : t < queuedMs + preparingMs + dubbingMs / 2
+                ? "dubbing"
+                : t < queuedMs + preparingMs + dubbingMs
+                  ? "cloning"
+                  : "dubbed"
     return renamed.get(raw) ?? raw
   }
 
@@ -282,6 +288,7 @@ export const makeDubbing = (shared: Shared, options: DubbingOptions) => {
     shared.credits.set(account.apiKey, left - 1)
     billable++
     const dubbingId = randomBytes(15).toString("base64url")
+    const chaos = pendingFailure === undefined ? shared.draw(options.jobFaultRates, "job:") : undefined
     dubs.set(dubbingId, {
       dubbingId,
       apiKey: account.apiKey,
@@ -293,7 +300,8 @@ export const makeDubbing = (shared: Shared, options: DubbingOptions) => {
       contentType,
       sourceUrl,
       studio,
-      failure: pendingFailure,
+      failure: chaos === "fail" ? "The dub failed (injected)." : pendingFailure,
+      stuck: chaos === "stuck",
       deleted: false
     })
     pendingFailure = undefined
