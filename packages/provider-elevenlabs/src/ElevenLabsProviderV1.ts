@@ -12,7 +12,7 @@
 import {
   type ArtifactBody,
   type Capabilities,
-  type Job,
+  Job,
   type JobRef,
   type JobState,
   makeProvider,
@@ -161,13 +161,21 @@ export const make = Effect.gen(function* () {
     return [yield* makeJob("translation", created.id, target.tag, { _tag: "Queued" }, created.status)]
   })
 
+  // The most frequent call (every poll): the reference that was read is reused when it already says
+  // all a job's reference holds, rather than built and checked again.
   const get = (ref: JobRef): Effect.Effect<Job, TranslationError> =>
     Effect.flatMap(client.getDubbing(ref.id), (dub) =>
       Effect.flatMap(dubState(dub), (state) => {
+        const language = ref.language
+        if (language !== undefined && ref.apiVersion === apiVersion && ref.id === dub.dubbing_id) {
+          return Effect.map(
+            DateTime.now,
+            (observedAt) => new Job({ ref, language, state, providerStatus: dub.status, observedAt })
+          )
+        }
         const first = dub.target_languages[0]
-        const language =
-          ref.language ?? (first === undefined ? "und" : Option.getOrElse(Languages.tagOf(first), () => first))
-        return makeJob("translation", dub.dubbing_id, language, state, dub.status)
+        const tag = first === undefined ? "und" : Option.getOrElse(Languages.tagOf(first), () => first)
+        return makeJob("translation", dub.dubbing_id, language ?? tag, state, dub.status)
       })
     )
 
