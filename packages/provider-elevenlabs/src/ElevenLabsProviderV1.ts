@@ -91,29 +91,49 @@ const makeJob = jobMaker(apiVersion)
 /** How far before the create's start a dub found in the list may be dated (clocks differ). */
 const skew = 5 * 60_000
 
+/** Pages of the list read to settle an unknown create: 500 dubs created since. */
+const maxSettlePages = 5
+
+/** Whether a dub was created at or after `since` (epoch ms); one without a readable date may have been. */
+const createdSince = (dub: Wire.DubbingMetadata, since: number) => {
+  const created = dub.created_at == null ? Option.none() : Wire.timestampMillis(dub.created_at)
+  return Option.isNone(created) || created.value >= since
+}
+
 /** Builds the provider over an `ElevenLabsClient`. */
 export const make = Effect.gen(function* () {
   const client = yield* Client.ElevenLabsClient
   const fs = yield* FileSystem.FileSystem
 
   /**
-   * A create whose outcome is unknown, settled from the list: the newest dubs are searched for the
-   * name the create carried (unique by its token) and the target it asked for, created no earlier
-   * than the create was sent. Found, it is the job; not found (or the list refused), the unknown
+   * A create whose outcome is unknown, settled from the list: the dubs are read newest first, page by
+   * page until they are older than the create, for the name the create carried (unique by its token)
+   * and the target it asked for. Found, it is the job; not found (or the list refused), the unknown
    * outcome stands, with what was looked for in its message.
    */
   const settle = Effect.fnUntraced(function* (error: TranslationError, name: string, target: string, sentAt: number) {
-    const page = yield* Effect.result(client.listDubs({ order_by: "created_at", order_direction: "DESCENDING" }))
-    if (page._tag === "Success") {
-      const found = page.success.dubs.find((dub) => {
-        if (dub.name !== name || !dub.target_languages.includes(target)) return false
-        const created = dub.created_at == null ? Option.none() : Wire.timestampMillis(dub.created_at)
-        return Option.isNone(created) || created.value >= sentAt - skew
-      })
+    const since = sentAt - skew
+    let cursor: string | undefined
+    let listFailure: string | undefined
+    for (let page = 0; page < maxSettlePages; page++) {
+      const answer = yield* Effect.result(
+        client.listDubs({ order_by: "created_at", order_direction: "DESCENDING", page_size: 100, cursor })
+      )
+      if (answer._tag === "Failure") {
+        listFailure = answer.failure.message
+        break
+      }
+      const found = answer.success.dubs.find(
+        (dub) => dub.name === name && dub.target_languages.includes(target) && createdSince(dub, since)
+      )
       if (found !== undefined) {
         yield* Effect.logInfo(`elevenlabs: an unknown create outcome was settled from the list: ${found.dubbing_id}`)
         return found
       }
+      const last = answer.success.dubs.at(-1)
+      if (!answer.success.has_more || answer.success.next_cursor == null || last === undefined) break
+      if (!createdSince(last, since)) break
+      cursor = answer.success.next_cursor
     }
     return yield* new ProviderUnavailable({
       ...ctx("submit"),
@@ -121,7 +141,7 @@ export const make = Effect.gen(function* () {
       ...(error.status === undefined ? {} : { status: error.status }),
       message:
         `${error.message}; no dub named ${JSON.stringify(name)} was found in the list ` +
-        (page._tag === "Failure" ? `(the list failed: ${page.failure.message})` : "yet") +
+        (listFailure === undefined ? "yet" : `(the list failed: ${listFailure})`) +
         ": it may still appear, so do not submit again before checking"
     })
   })

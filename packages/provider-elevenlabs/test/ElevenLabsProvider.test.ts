@@ -5,9 +5,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Downloads, Jobs, Source, Submission, TranslationProvider } from "@polydub/core"
+import { Downloads, JobRef, Jobs, Source, Submission, TranslationProvider } from "@polydub/core"
 import { ElevenLabs } from "@polydub/provider-elevenlabs"
-import { ElevenLabsSimulator } from "@polydub/testing"
+import { ElevenLabsSimulator, Spans } from "@polydub/testing"
 import { conformance } from "@polydub/testing/Conformance"
 import { Context, Duration, Effect, Layer, Logger, Redacted, Ref, Stream } from "effect"
 
@@ -228,6 +228,57 @@ describe("ElevenLabs legacy dubbing over loopback", () => {
   )
 })
 
+describe("ElevenLabs keys stay secret", () => {
+  it.live("never prints the API key: not in logs, errors or spans, even with every header recorded", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = Spans.recorder()
+      const lines = yield* Ref.make<Array<string>>([])
+      const logger = Logger.make((options) => {
+        Effect.runSync(Ref.update(lines, (all) => [...all, JSON.stringify(options.message), String(options.cause)]))
+      })
+      const key = "sk_SECRET_c0ffee_never_print_me"
+      const result = yield* Effect.gen(function* () {
+        const provider = yield* TranslationProvider
+        const errors: Array<string> = []
+        const [job] = yield* provider.submit({ source: url, targets: ["es"] }).pipe(Submission.all)
+        for (const attempt of [
+          Effect.asVoid(provider.download(job!.ref, "video")),
+          Effect.asVoid(
+            provider.get(new JobRef({ provider: "elevenlabs", kind: "translation", id: "missing", apiVersion: "v1" }))
+          )
+        ]) {
+          const error = yield* Effect.flip(attempt)
+          errors.push(String(error), JSON.stringify(error), error.message)
+          yield* Effect.logError("failed", error)
+        }
+        return errors
+      }).pipe(
+        Effect.provide(providerOn({ retries: 0 }, key)),
+        Effect.provide(Logger.layer([logger])),
+        Effect.withTracer(tracer),
+        Spans.withEveryHeaderRecorded
+      )
+      const attributes = spans.map((span) => JSON.stringify([span.name, ...span.attributes]))
+      assert.isTrue(
+        attributes.some((a) => a.includes("xi-api-key")),
+        "the HTTP client span records request headers"
+      )
+      const everything = [...result, ...(yield* Ref.get(lines)), ...attributes].join("\n")
+      assert.isAbove(everything.length, 0)
+      assert.notInclude(everything, key)
+      assert.notInclude(everything, "c0ffee_never")
+    }).pipe(
+      Effect.provide(
+        ElevenLabsSimulator.layer({
+          ...fast,
+          queuedMs: 60_000,
+          accounts: [{ apiKey: "sk_SECRET_c0ffee_never_print_me" }]
+        })
+      )
+    )
+  )
+})
+
 describe("ElevenLabs creates are never sent twice; an unknown outcome is settled from the list", () => {
   for (const kind of ["http500AfterProcessing", "dropAfter", "malformed"] as const) {
     it.live(`a create answered ${kind} after ElevenLabs made the dub: found in the list, one dub billed`, () =>
@@ -303,6 +354,38 @@ describe("ElevenLabs creates are never sent twice; an unknown outcome is settled
         assert.strictEqual(sim.requests().createDubbing, 4)
         assert.strictEqual(sim.billableSubmissions(), 2)
       }).pipe(Effect.provide(stack({ concurrentLimit: 2, queuedMs: 60_000 }, { retryBase: "10 millis" })))
+  )
+})
+
+describe("ElevenLabs settlement reads the list page by page", () => {
+  // A budget no test here reaches: on the TestClock a limiter that waits would wait for ever.
+  const huge = { limit: 1_000_000, window: Duration.seconds(1) }
+  const inProcess = Layer.unwrap(
+    Effect.map(ElevenLabsSimulator.Simulator, (sim) =>
+      ElevenLabs.layer({
+        apiKey: Redacted.make(sim.apiKey),
+        baseUrl: sim.baseUrl,
+        budgets: { read: huge, create: huge }
+      })
+    )
+  ).pipe(
+    Layer.provideMerge(ElevenLabsSimulator.layerInProcess({ concurrentLimit: 1000 })),
+    Layer.provide(NodeServices.layer)
+  )
+
+  // On the TestClock every dub has the same creation time, so the one whose answer was lost is listed
+  // after the 150 made before it: past the first page of 100.
+  it.effect("a lost create found on the second page of the list", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* ElevenLabsSimulator.Simulator
+      for (let i = 0; i < 150; i++) yield* provider.submit({ source: url, targets: ["es"], title: `other ${i}` })
+      sim.injectFault({ kind: "http500AfterProcessing", endpoint: "createDubbing" })
+      const [job] = yield* provider.submit({ source: url, targets: ["es"], title: "board" }).pipe(Submission.all)
+      assert.strictEqual(job!.ref.id, sim.dubs().at(-1)!.dubbingId)
+      assert.strictEqual(sim.requests().listDubs, 2)
+      assert.strictEqual(sim.billableSubmissions(), 151)
+    }).pipe(Effect.provide(inProcess))
   )
 })
 
