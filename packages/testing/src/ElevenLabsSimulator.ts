@@ -48,6 +48,10 @@ export interface ElevenLabsSimulator {
   readonly renameStatus: (from: string, to: string) => void
   readonly injectedFaults: () => Readonly<Record<string, number>>
   readonly requestTimes: (endpoint: Endpoint) => ReadonlyArray<number>
+  /** How each created dub was decided to end, by id. */
+  readonly outcomes: () => ReadonlyMap<string, "succeeded" | "failed" | "stuck">
+  /** Requests refused with 429 inside an injected `burst429`. */
+  readonly refusedInBursts: () => number
   /** Dubbing projects, with their languages' ids. */
   readonly projects: () => ReadonlyArray<{ readonly projectId: string; readonly reference: string | null }>
   /** The next created project fails with this message. */
@@ -81,7 +85,9 @@ export const make = Effect.fnUntraced(function* (options: ElevenLabsSimulatorOpt
     failNext: dubbing.failNext,
     renameStatus: dubbing.renameStatus,
     injectedFaults: () => ({ ...shared.injected }),
-    requestTimes: (endpoint: Endpoint) => [...(shared.arrivals[endpoint] ?? [])]
+    requestTimes: (endpoint: Endpoint) => [...(shared.arrivals[endpoint] ?? [])],
+    outcomes: dubbing.outcomes,
+    refusedInBursts: shared.bursts.refused
   }
   return { routes, control, firstKey: shared.firstKey, setBaseUrl: projects.setBaseUrl }
 })

@@ -551,6 +551,13 @@ export const makeDubbing = (shared: Shared, options: DubbingOptions) => {
     billable: () => billable,
     attempts: () => new Map([...attempts].map(([k, v]) => [k, [...v]] as const)),
     failNext: (message: string) => void (pendingFailure = message),
+    /** How each dub was decided to end, by id. */
+    outcomes: () =>
+      new Map(
+        [...dubs.values()].map(
+          (d) => [d.dubbingId, d.stuck ? "stuck" : d.failure !== undefined ? "failed" : "succeeded"] as const
+        )
+      ),
     /** Answers `to` wherever the state machine would answer `from` (an undocumented status word). */
     renameStatus: (from: string, to: string) => void renamed.set(from, to)
   }
