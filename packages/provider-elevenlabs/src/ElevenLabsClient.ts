@@ -209,6 +209,9 @@ export const mapError = (
   }
   // 425 Too Early: the dub is not finished (`dubbing_not_dubbed`). Asking again later is right.
   if (status === 425) return new RequestInProgress({ ...base, ...after })
+  // 409: a conflict with the state of the project (regenerate with nothing to do, or before the project
+  // is ready). Nothing was charged, and the same request fails again until the state changes.
+  if (status === 409) return new InvalidRequest(base)
   if (status === 422 || code === "empty_target_language" || code === "invalid_parameters") {
     return new InvalidRequest({ ...base, ...(param === undefined ? {} : { param }) })
   }

@@ -235,8 +235,22 @@ export const make = Effect.gen(function* () {
       Effect.flatMap(
         Effect.flatMap(DateTime.now, (now) => languageState(language, DateTime.toEpochMillis(now))),
         (state) => {
-          const language_ = ref.language ?? Option.getOrElse(Languages.tagOf(language.target_language), () => "und")
-          return makeJob("translation", ref.id, language_, state, language.status)
+          const tag = ref.language ?? Option.getOrElse(Languages.tagOf(language.target_language), () => "und")
+          // `project_failed` says only "see the project": its cause is the project's error, read once.
+          if (state._tag === "Failed" && state.reason.code === "project_failed") {
+            return Effect.flatMap(Effect.result(client.getProject(ids.projectId)), (project) =>
+              makeJob(
+                "translation",
+                ref.id,
+                tag,
+                project._tag === "Success" && project.success.error != null
+                  ? failure(project.success.error, "the project failed")
+                  : state,
+                language.status
+              )
+            )
+          }
+          return makeJob("translation", ref.id, tag, state, language.status)
         }
       )
     )

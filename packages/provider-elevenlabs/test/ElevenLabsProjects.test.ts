@@ -131,6 +131,7 @@ describe("ElevenLabs Dubbing Projects over loopback", () => {
         const [projectId, languageId] = job!.ref.id.split("/") as [string, string]
         const early = yield* Effect.flip(client.regenerate(projectId, languageId))
         assert.strictEqual(early.status, 409, "nothing to regenerate yet, nothing charged")
+        assert.strictEqual(early._tag, "InvalidRequest")
         const transcript = yield* client.languageTranscript(projectId, languageId)
         yield* client.updateTranslations(projectId, languageId, {
           [transcript.segments[0]!.id]: { translation: "Benvenuti." }
@@ -152,10 +153,12 @@ describe("ElevenLabs Dubbing Projects over loopback", () => {
       sim.failNextProject("The source has no audio track.")
       const [job] = yield* provider.submit({ source: url, targets: ["es"] }).pipe(Submission.all)
       const done = yield* follow(job!.ref)
+      // The language says only `project_failed`: the cause is read from the project.
       assert.deepStrictEqual(done.state, {
         _tag: "Failed",
-        reason: { code: "project_failed", message: "The project failed; see the project's error." }
+        reason: { code: "source_unusable", message: "The source has no audio track." }
       })
+      assert.strictEqual(done.providerStatus, "failed")
     }).pipe(Effect.provide(stack()))
   )
 

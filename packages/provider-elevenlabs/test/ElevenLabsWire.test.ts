@@ -120,7 +120,7 @@ describe("ElevenLabs error envelopes map to typed errors", () => {
       [429, "concurrent_limit_exceeded", "RateLimited", "concurrency"],
       [429, "too_many_concurrent_requests", "RateLimited", "concurrency"],
       [429, "system_busy", "ProviderUnavailable"],
-      [409, "conflict", "RequestInProgress"],
+      [409, "nothing_to_regenerate", "InvalidRequest"],
       [500, "internal_error", "ProviderUnavailable"]
     ]
     for (const [status, code, tag, scope] of cases) {
