@@ -539,7 +539,14 @@ const languages = Command.make(
   "languages",
   { provider: providerFlag },
   Effect.fn(function* ({ provider }) {
-    const entries = staticProviders[provider].languages
+    // ElevenLabs' two APIs name languages differently: the one `ELEVENLABS_API_VERSION` picks is listed.
+    const version = yield* Config.option(Config.String("ELEVENLABS_API_VERSION")).pipe(
+      Effect.orElseSucceed(() => Option.none<string>())
+    )
+    const entries =
+      provider === "elevenlabs" && Option.getOrUndefined(version) === "v2"
+        ? ElevenLabsLanguages.projectsTable.entries
+        : staticProviders[provider].languages
     yield* Console.log(
       table([["tag", "name", "language"], ...entries.map((e) => [e.tag, e.name, Language.displayName(e.tag)])])
     )

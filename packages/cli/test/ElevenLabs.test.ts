@@ -126,6 +126,8 @@ describe("polydub on ElevenLabs", () => {
       assert.strictEqual(languages.code, 0)
       assert.match(languages.out, /pt-BR\s+pt\s+/)
       assert.match(languages.out, /fil\s+fil\s+/)
+      const projects = yield* cli(["languages", "--provider", "elevenlabs"], { ELEVENLABS_API_VERSION: "v2" })
+      assert.match(projects.out, /es-MX\s+es-MX\s+/)
       const providers = yield* cli(["providers"])
       assert.match(providers.out, /capability\s+heygen\s+voicecheap\s+elevenlabs\s+elevenlabs \(v2\)/)
       assert.match(providers.out, /review step\s+yes\s+—\s+—\s+yes/)
