@@ -167,18 +167,19 @@ export const make = Effect.gen(function* () {
       disable_voice_cloning: options.disableVoiceCloning
     }
     const sentAt = yield* DateTime.now
+    const queued: JobState = { _tag: "Queued" }
     const created = yield* client.createDubbing(media, fields).pipe(
-      Effect.map((answer) => ({ id: answer.dubbing_id, status: "queued" })),
+      Effect.map((answer) => ({ id: answer.dubbing_id, status: "queued", state: queued })),
       Effect.catchIf(
         (error) => error._tag === "ProviderUnavailable" && error.outcome === "unknown",
         (error) =>
-          Effect.map(settle(error, name, target.vendorName, DateTime.toEpochMillis(sentAt)), (dub) => ({
-            id: dub.dubbing_id,
-            status: dub.status
-          }))
+          // A dub found in the list may have moved on already: its state is read from the list's answer.
+          Effect.flatMap(settle(error, name, target.vendorName, DateTime.toEpochMillis(sentAt)), (dub) =>
+            Effect.map(dubState(dub), (state) => ({ id: dub.dubbing_id, status: dub.status, state }))
+          )
       )
     )
-    return [yield* makeJob("translation", created.id, target.tag, { _tag: "Queued" }, created.status)]
+    return [yield* makeJob("translation", created.id, target.tag, created.state, created.status)]
   })
 
   // The most frequent call (every poll): the reference that was read is reused when it already says
