@@ -203,8 +203,10 @@ export interface ProviderTransport {
   /**
    * Opens a GET whose answer is a file rather than JSON (an output the vendor serves only to the
    * key's holder), under the same key, budget and retry rules as `call`. The time-out bounds the
-   * answer's headers; the body is the caller's to read once, and a body cut short fails the stream
-   * with `ProviderUnavailable`. An error status is read and mapped by the vendor's error table.
+   * answer's headers, then each wait for the next chunk of the body (a large file takes as long as it
+   * takes, a stalled one does not hang); the body is the caller's to read once, and a body cut short
+   * or stalled fails the stream with `ProviderUnavailable`. An error status is read and mapped by the
+   * vendor's error table.
    */
   readonly open: (endpoint: OpenEndpoint, request: Request) => Effect.Effect<Opened, TranslationError>
 }
@@ -398,6 +400,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     )
     if (req.urlParams !== undefined) request = HttpClientRequest.setUrlParams(request, req.urlParams)
     const ctx = context(endpoint.operation)
+    const idle = timeouts[endpoint.timeout ?? "read"]
     const opened = Effect.flatMap(
       send(endpoint.operation, budgeted[endpoint.budget ?? firstBudget!]!, request),
       (response): Effect.Effect<Opened, TranslationError> => {
@@ -415,19 +418,33 @@ export const make = Effect.fnUntraced(function* (options: Options) {
         }
         const length = Number(response.headers["content-length"])
         const mediaType = response.headers["content-type"]
+        const body = Stream.mapError(
+          response.stream,
+          (): TranslationError =>
+            new ProviderUnavailable({
+              ...ctx,
+              status: response.status,
+              outcome: "unknown",
+              message: `the ${endpoint.operation} body from ${name} was cut short`
+            })
+        )
         return Effect.succeed({
           ...(Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {}),
           ...(mediaType === undefined ? {} : { mediaType }),
-          stream: Stream.mapError(
-            response.stream,
-            (): TranslationError =>
-              new ProviderUnavailable({
-                ...ctx,
-                status: response.status,
-                outcome: "unknown",
-                message: `the ${endpoint.operation} body from ${name} was cut short`
-              })
-          )
+          stream:
+            idle === undefined
+              ? body
+              : watched(
+                  body,
+                  idle,
+                  () =>
+                    new ProviderUnavailable({
+                      ...ctx,
+                      status: response.status,
+                      outcome: "unknown",
+                      message: `the ${endpoint.operation} body from ${name} stalled for ${Duration.format(idle)}`
+                    })
+                )
         })
       }
     )
@@ -440,6 +457,34 @@ export const make = Effect.fnUntraced(function* (options: Options) {
   const transport: ProviderTransport = { call, presigned, open }
   return transport
 })
+
+/**
+ * `body`, failed with `stalled()` when no chunk arrives for `idle`. One watchdog fiber per body
+ * checks the time of the last chunk, rather than a timer raced against every pull: on a 100 MiB
+ * output over loopback (`bench/src/elevenlabs-peer.ts`) the race cut throughput to about a third;
+ * the watchdog costs some 10–25% against no check at all, which a vendor's network never shows.
+ * Without one, a stalled body waits for the HTTP client's own limit (undici: 5 minutes), or for ever.
+ */
+const watched = (
+  body: Stream.Stream<Uint8Array, TranslationError>,
+  idle: Duration.Duration,
+  stalled: () => TranslationError
+): Stream.Stream<Uint8Array, TranslationError> =>
+  Stream.suspend(() => {
+    const idleMs = Duration.toMillis(idle)
+    let last = Date.now()
+    const watchdog: Effect.Effect<never, TranslationError> = Effect.suspend(() => {
+      const left = last + idleMs - Date.now()
+      return left <= 0 ? Effect.fail(stalled()) : Effect.andThen(Effect.sleep(Duration.millis(left)), watchdog)
+    })
+    return body.pipe(
+      Stream.map((chunk) => {
+        last = Date.now()
+        return chunk
+      }),
+      Stream.interruptWhen(watchdog)
+    )
+  })
 
 /** The default rate-limiter store: process memory (use `RateLimiter.layerStoreRedis` for a fleet). */
 export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = RateLimiter.layer.pipe(

@@ -112,6 +112,22 @@ describe("ElevenLabs legacy dubbing over loopback", () => {
     }).pipe(Effect.provide([stack({ outputBytes: 200_000 }), NodeServices.layer, NodeHttpClient.layerUndici]))
   )
 
+  it.live("an output whose body stalls fails its stream after the read time-out, not a hang", () =>
+    Effect.gen(function* () {
+      const provider = yield* TranslationProvider
+      const sim = yield* ElevenLabsSimulator.Simulator
+      const [job] = yield* provider.submit({ source: url, targets: ["es"] }).pipe(Submission.all)
+      const done = yield* follow(job!.ref)
+      sim.injectFault({ kind: "stallBody", endpoint: "audio" })
+      const video = yield* provider.download(done.ref, "video")
+      const started = Date.now()
+      const error = yield* Effect.flip(bytesOf(video.stream))
+      assert.strictEqual(error._tag, "ProviderUnavailable")
+      assert.match(error.message, /stalled/)
+      assert.isBelow(Date.now() - started, 5000)
+    }).pipe(Effect.provide(stack({ outputBytes: 3 * 1024 * 1024 }, { timeouts: { read: "500 millis" } })))
+  )
+
   it.live("an output asked for before the dub is done is 425 Too Early: RequestInProgress, in either envelope", () =>
     Effect.gen(function* () {
       for (const outputEnvelope of ["detail", "bare"] as const) {

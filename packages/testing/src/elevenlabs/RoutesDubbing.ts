@@ -483,10 +483,14 @@ export const makeDubbing = (shared: Shared, options: DubbingOptions) => {
           ? "audio/mpeg"
           : "video/mp4"
         : "application/octet-stream"
+    const body = outputBody(outputBytes, kind)
     return yield* shared.after(
       out.admitted.fault,
       out.admitted.request,
-      HttpServerResponse.stream(outputBody(outputBytes, kind), { contentType: type, contentLength: outputBytes })
+      HttpServerResponse.stream(
+        out.admitted.fault?.kind === "stallBody" ? Stream.concat(Stream.take(body, 1), Stream.never) : body,
+        { contentType: type, contentLength: outputBytes }
+      )
     )
   })
 

@@ -52,6 +52,8 @@ export interface Fault {
     | "burst429"
     /** Answer 429 `system_busy` (ElevenLabs refused before doing anything). */
     | "systemBusy"
+    /** An output's headers and first chunk, then nothing: a body that stalls. */
+    | "stallBody"
   readonly endpoint?: Endpoint | undefined
   readonly times?: number | undefined
   readonly ms?: number | undefined
