@@ -59,7 +59,7 @@ const tempFile = (size: number, name = "clip.mp4") =>
     return Source.file(path)
   })
 
-const bytesOf = (stream: Stream.Stream<Uint8Array, unknown>) =>
+const bytesOf = <E>(stream: Stream.Stream<Uint8Array, E>) =>
   Stream.runFold(
     stream,
     () => [] as Array<Uint8Array>,
