@@ -229,7 +229,7 @@ export const makeDubbing = (shared: Shared, options: DubbingOptions) => {
       })
     }
     if (uploaded !== undefined && !mediaTypes.test(uploaded.type)) {
-      // The message is the one users report (elevenlabs-js#222); the code is not documented.
+      // The message is the one users of the JavaScript SDK have reported; the code is not documented.
       return detailError(
         400,
         "invalid_content_type",

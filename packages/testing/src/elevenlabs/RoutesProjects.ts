@@ -315,6 +315,7 @@ export const makeProjects = (shared: Shared, options: ProjectsOptions, scope: Sc
     const found = findProject(admitted.account, project_id)
     if (found.error !== undefined) return found.error
     const p = found.project
+    // How the transcript of a project not ready yet is refused is not documented: 425, as outputs are.
     if (projectWord(p, yield* Clock.currentTimeMillis) !== "ready") {
       return detailError(425, "transcript_not_ready", "The project is not ready yet.", { envelope: shared.envelope })
     }
@@ -340,6 +341,7 @@ export const makeProjects = (shared: Shared, options: ProjectsOptions, scope: Sc
     }
     const p = found.project
     const now = yield* Clock.currentTimeMillis
+    // Edits before the project is ready: refused with 409 (the codes of these refusals are not documented).
     if (projectWord(p, now) !== "ready") {
       return detailError(409, "project_not_ready", "The project is not ready.", { envelope: "current" })
     }
