@@ -3,6 +3,7 @@
  * vitest, is imported from `@polydub/testing/Conformance`.
  */
 
+export * as ElevenLabsSimulator from "./ElevenLabsSimulator.js"
 export * as HeyGenSimulator from "./HeyGenSimulator.js"
 export * as MediaServer from "./MediaServer.js"
 export * as Presets from "./Presets.js"
