@@ -10,6 +10,7 @@
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { TranslationProvider, type TranslationProviderService } from "@polydub/core"
 import { DubbingWorkflow, Fleet, PgJobStore, SharedBudget } from "@polydub/fleet"
+import { ElevenLabs } from "@polydub/provider-elevenlabs"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { Config, Console, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
@@ -51,6 +52,22 @@ export const providersFromEnvOption = Effect.gen(function* () {
     )
     record.voicecheap = Context.get(yield* Layer.build(layer), TranslationProvider)
   }
+  const elevenLabsKey = yield* env("ELEVENLABS_API_KEY")
+  if (Option.isSome(elevenLabsKey)) {
+    const baseUrl = Option.getOrUndefined(yield* env("ELEVENLABS_BASE_URL"))
+    const version = Option.getOrUndefined(yield* env("ELEVENLABS_API_VERSION"))
+    if (version !== undefined && version !== "v1" && version !== "v2") {
+      return yield* new UsageError({
+        message: `ELEVENLABS_API_VERSION must be v1 or v2, not ${JSON.stringify(version)}`
+      })
+    }
+    const layer = ElevenLabs.layerWith({
+      apiKey: Redacted.make(elevenLabsKey.value),
+      baseUrl,
+      apiVersion: version
+    }).pipe(Layer.provide(budget), Layer.provide(platform))
+    record.elevenlabs = Context.get(yield* Layer.build(layer), TranslationProvider)
+  }
   return Object.keys(record).length === 0 ? Option.none() : Option.some(DubbingWorkflow.providers(record))
 })
 
@@ -61,7 +78,7 @@ const providersFromEnv = Effect.flatMap(providersFromEnvOption, (providers) =>
       () =>
         new UsageError({
           message:
-            "a worker needs at least one vendor key: HEYGEN_API_KEY or VOICECHEAP_API_KEY (with …_BASE_URL for `polydub simulate`)"
+            "a worker needs at least one vendor key: HEYGEN_API_KEY, VOICECHEAP_API_KEY or ELEVENLABS_API_KEY (with …_BASE_URL for `polydub simulate`)"
         })
     )
   )
