@@ -6,8 +6,9 @@
  */
 import { randomBytes } from "node:crypto"
 import { Clock, Effect, Layer, Stream } from "effect"
-import { HttpRouter, HttpServerResponse, Multipart } from "effect/http"
-import { bareError, detailError, validationError } from "./Errors.js"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import { bareError, detailError } from "./Errors.js"
+import { readCreateForm } from "./Forms.js"
 import { checkDubbingForm, isTrue, mediaTypes } from "./Requests.js"
 import { type Account, outputBody, type Shared, timestamp } from "./State.js"
 
@@ -173,48 +174,10 @@ export const makeDubbing = (shared: Shared, options: DubbingOptions) => {
     const admitted = yield* shared.admit("createDubbing", true)
     if (admitted._tag === "Done") return admitted.response
     const { account, fault, request } = admitted
-    const drain = Stream.runDrain(request.stream).pipe(Effect.ignore)
-    const type = request.headers["content-type"] ?? ""
-    if (!type.startsWith("multipart/form-data")) {
-      yield* drain
-      return validationError(["file"], "Expected multipart/form-data", "value_error")
-    }
-    // Read the form as it streams: fields are kept, the file is counted and dropped.
-    const fields = new Map<string, Array<string>>()
-    let file: { name: string; type: string; bytes: number } | undefined
-    const parsed = yield* request.multipartStream.pipe(
-      Stream.runForEach((part) => {
-        if (part._tag === "Field") {
-          return Effect.sync(
-            () => void (fields.get(part.key) ?? fields.set(part.key, []).get(part.key)!).push(part.value)
-          )
-        }
-        if (part.key !== "file" || file !== undefined) {
-          fields.set(part.key, [""])
-          return Stream.runDrain(part.content)
-        }
-        const current = { name: part.name, type: part.contentType, bytes: 0 }
-        file = current
-        return Stream.runForEach(part.content, (chunk) => Effect.sync(() => void (current.bytes += chunk.byteLength)))
-      }),
-      Effect.result
-    )
-    if (parsed._tag === "Failure") {
-      return validationError(
-        ["file"],
-        `The multipart body could not be read: ${Multipart.isMultipartError(parsed.failure) ? parsed.failure.message : "malformed"}`,
-        "value_error"
-      )
-    }
-    const invalid = checkDubbingForm(fields)
-    if (invalid !== undefined) {
-      return invalid._tag === "Validation"
-        ? validationError([invalid.field], invalid.msg, invalid.type)
-        : detailError(400, invalid.code, invalid.message, { envelope: "current", param: invalid.param })
-    }
-    const one = (key: string) => fields.get(key)?.[0]
+    const form = yield* readCreateForm(request, checkDubbingForm)
+    if (form._tag === "Refused") return form.response
+    const { one, uploaded } = form
     const sourceUrl = one("source_url")
-    const uploaded = file as { name: string; type: string; bytes: number } | undefined
     // Whether the API refuses both, and with which code, is not documented: 400 `invalid_parameters`.
     if ((uploaded === undefined) === (sourceUrl === undefined)) {
       return detailError(400, "invalid_parameters", "Provide exactly one of file or source_url.", {

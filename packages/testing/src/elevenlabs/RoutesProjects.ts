@@ -5,9 +5,10 @@
  * plans), regenerate (202, or 409 when there is nothing to do), and the lossless audio behind its
  * signed URL. The state machines, JSON shapes and webhook deliveries are in ./ProjectState.ts.
  */
-import { Clock, Effect, Layer, type Scope, Stream } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse, Multipart } from "effect/http"
+import { Clock, Effect, Layer, type Scope } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { detailError, validationError } from "./Errors.js"
+import { readCreateForm } from "./Forms.js"
 import { idOf, makeProjectState, type ProjectsOptions, type SimProject, segmentsOf } from "./ProjectState.js"
 import { checkProjectForm, mediaTypes } from "./Requests.js"
 import { type Account, outputBody, type Shared } from "./State.js"
@@ -76,46 +77,9 @@ export const makeProjects = (shared: Shared, options: ProjectsOptions, scope: Sc
     const admitted = yield* shared.admit("createProject", true)
     if (admitted._tag === "Done") return admitted.response
     const { account, fault, request } = admitted
-    if (!(request.headers["content-type"] ?? "").startsWith("multipart/form-data")) {
-      yield* Stream.runDrain(request.stream).pipe(Effect.ignore)
-      return validationError(["file"], "Expected multipart/form-data", "value_error")
-    }
-    const fields = new Map<string, Array<string>>()
-    let file: { name: string; type: string; bytes: number } | undefined
-    const parsed = yield* request.multipartStream.pipe(
-      Stream.runForEach((part) => {
-        if (part._tag === "Field") {
-          return Effect.sync(() => {
-            const list = fields.get(part.key) ?? []
-            list.push(part.value)
-            fields.set(part.key, list)
-          })
-        }
-        if (part.key !== "file" || file !== undefined) {
-          fields.set(part.key, [""])
-          return Stream.runDrain(part.content)
-        }
-        const current = { name: part.name, type: part.contentType, bytes: 0 }
-        file = current
-        return Stream.runForEach(part.content, (chunk) => Effect.sync(() => void (current.bytes += chunk.byteLength)))
-      }),
-      Effect.result
-    )
-    if (parsed._tag === "Failure") {
-      return validationError(
-        ["file"],
-        `The multipart body could not be read: ${Multipart.isMultipartError(parsed.failure) ? parsed.failure.message : "malformed"}`,
-        "value_error"
-      )
-    }
-    const invalid = checkProjectForm(fields)
-    if (invalid !== undefined) {
-      return invalid._tag === "Validation"
-        ? validationError([invalid.field], invalid.msg, invalid.type)
-        : detailError(400, invalid.code, invalid.message, { envelope: "current", param: invalid.param })
-    }
-    const one = (key: string) => fields.get(key)?.[0]
-    const uploaded = file as { name: string; type: string; bytes: number } | undefined
+    const form = yield* readCreateForm(request, checkProjectForm)
+    if (form._tag === "Refused") return form.response
+    const { fields, one, uploaded } = form
     const sourceUrl = one("source_url")
     if ((uploaded === undefined) === (sourceUrl === undefined)) {
       return detailError(400, "invalid_parameters", "Provide exactly one of file or source_url.", {
