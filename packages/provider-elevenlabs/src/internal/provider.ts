@@ -5,17 +5,8 @@
  * that either version can be deleted as one file.
  */
 import { randomBytes } from "node:crypto"
-import {
-  InvalidRequest,
-  Job,
-  JobRef,
-  type JobState,
-  Language,
-  ProviderHttp,
-  RefLanguage,
-  type ResolvedRequest
-} from "@polydub/core"
-import { DateTime, Effect, type FileSystem, Option, Schema } from "effect"
+import { InvalidRequest, jobMaker as makeJobs, ProviderHttp, type ResolvedRequest } from "@polydub/core"
+import { Effect, type FileSystem, Schema } from "effect"
 import * as Client from "../ElevenLabsClient.js"
 
 export const ctx = (operation: string) => ({ provider: Client.provider, operation })
@@ -110,22 +101,4 @@ export const mintToken = Effect.sync(() => `pd-${randomBytes(6).toString("hex")}
 export const nameWith = (title: string | undefined, token: string) => `${(title ?? "polydub").slice(0, 200)} [${token}]`
 
 /** Builds jobs whose references carry their language and the API version that made them. */
-export const jobMaker =
-  (apiVersion: "v1" | "v2") =>
-  (kind: "translation" | "review", id: string, language: string, state: JobState, providerStatus: string) =>
-    Effect.map(DateTime.now, (observedAt) => {
-      const tagged = Option.filter(Language.normalizeOption(language), Schema.is(RefLanguage))
-      return new Job({
-        ref: new JobRef({
-          provider: Client.provider,
-          kind,
-          id,
-          apiVersion,
-          ...(Option.isSome(tagged) ? { language: tagged.value } : {})
-        }),
-        language,
-        state,
-        providerStatus,
-        observedAt
-      })
-    })
+export const jobMaker = (apiVersion: "v1" | "v2") => makeJobs(Client.provider, apiVersion)
