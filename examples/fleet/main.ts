@@ -10,26 +10,13 @@
 
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { PgClient } from "@effect/sql-pg"
-import { HeyGenSimulator } from "@polydub/testing"
+import { HeyGenSimulator, Loopback } from "@polydub/testing"
 import { Console, Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-
-const freePort = Effect.promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-      })
-    })
-)
 
 /** A database for the example: the given one, or one created here and dropped with the scope. */
 const database = Effect.gen(function* () {
@@ -108,7 +95,7 @@ export const main = Effect.gen(function* () {
   const prefix = ["--table-prefix", env.POLYDUB_TABLE_PREFIX]
   // The simulator's jobs take seconds: read them every second rather than HeyGen's advised 30 s.
   const poll = ["--poll-seconds", "1"]
-  const [p1, p2, api] = [yield* freePort, yield* freePort, yield* freePort]
+  const [p1, p2, api] = [yield* Loopback.freePort, yield* Loopback.freePort, yield* Loopback.freePort]
   const worker1 = yield* polydub("worker 1", ["worker", "--port", String(p1), ...prefix, ...poll], env, "Listening on")
   yield* polydub("worker 2", ["worker", "--port", String(p2), ...prefix, ...poll], env, "Listening on")
   yield* polydub("api", ["serve", "--port", String(api), ...prefix], env, "serving the fleet API")

@@ -2,10 +2,10 @@
 // too short to be one), and the server itself on a test database, in this process with its own
 // environment: the API, its OpenAPI document and the HeyGen webhook route answer over loopback.
 
-import { createServer } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { run } from "@polydub/cli"
 import { HeyGenWebhooks } from "@polydub/provider-heygen"
+import { Loopback } from "@polydub/testing"
 import { ConfigProvider, Duration, Effect, Fiber, Layer, Redacted, Schedule } from "effect"
 import { TestConsole } from "effect/testing"
 import { layerTestDatabase, TestDatabase } from "../../fleet/test/services.js"
@@ -16,19 +16,6 @@ const cli = (args: ReadonlyArray<string>, env: Record<string, string>) =>
     const err = (yield* TestConsole.errorLines).map(String).join("\n")
     return { code, err }
   }).pipe(Effect.provide(Layer.mergeAll(TestConsole.layer, ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))))
-
-const freePort = Effect.promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        server.close(() => resolve(port))
-      })
-    })
-)
 
 const get = (url: string, init?: RequestInit) =>
   Effect.tryPromise(() => fetch(url, init).then(async (r) => ({ status: r.status, text: await r.text() }))).pipe(
@@ -59,7 +46,7 @@ describe("polydub serve", () => {
     () =>
       Effect.gen(function* () {
         const database = yield* TestDatabase
-        const port = yield* freePort
+        const port = yield* Loopback.freePort
         const base = `http://127.0.0.1:${port}`
         const env = { POLYDUB_DATABASE_URL: database.url, HEYGEN_WEBHOOK_SECRET: secret }
         const server = yield* Effect.forkChild(cli(["serve", "--port", String(port), "--table-prefix", "serve_"], env))
@@ -91,7 +78,7 @@ describe("polydub serve", () => {
         const { err } = yield* Fiber.join(server).pipe(Effect.catchCause(() => Effect.succeed({ err: "" })))
         assert.notInclude(err, secret)
 
-        const short = yield* cli(["serve", "--port", String(yield* freePort), "--table-prefix", "serve_"], {
+        const short = yield* cli(["serve", "--port", String(yield* Loopback.freePort), "--table-prefix", "serve_"], {
           POLYDUB_DATABASE_URL: database.url,
           HEYGEN_WEBHOOK_SECRET: "short"
         })

@@ -5,6 +5,7 @@
 
 export * as ElevenLabsSimulator from "./ElevenLabsSimulator.js"
 export * as HeyGenSimulator from "./HeyGenSimulator.js"
+export * as Loopback from "./Loopback.js"
 export * as MediaServer from "./MediaServer.js"
 export * as Presets from "./Presets.js"
 export * as Spans from "./Spans.js"
