@@ -1,11 +1,26 @@
 // Every example program runs here, so a broken example fails CI.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { main as fleet } from "../fleet/main.js"
 import { main as reviewFlow } from "../src/review-flow.js"
 import { main as swapProviders } from "../src/swap-providers.js"
 import { main as webhookRoute } from "../src/webhook-route.js"
 
 describe("examples", () => {
+  it.live(
+    "fleet: two workers and the API on PostgreSQL; a review job finishes after a worker is killed, billed once",
+    () =>
+      fleet.pipe(
+        Effect.tap((result) =>
+          Effect.sync(() => {
+            assert.strictEqual(result.phase, "succeeded")
+            assert.strictEqual(result.billed, 1)
+          })
+        )
+      ),
+    120_000
+  )
+
   it.live("review-flow: both languages reviewed and rendered on TestProvider", () => reviewFlow, 20_000)
 
   it.live(

@@ -21,14 +21,17 @@ import {
   Transcript,
   type TranslationProviderService
 } from "@polydub/core"
+import { ElevenLabs, ElevenLabsLanguages } from "@polydub/provider-elevenlabs"
 import { HeyGen, HeyGenLanguages } from "@polydub/provider-heygen"
 import { VoiceCheap, VoiceCheapLanguages } from "@polydub/provider-voicecheap"
-import { HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
+import { ElevenLabsSimulator, HeyGenSimulator, VoiceCheapSimulator } from "@polydub/testing"
 import { Config, Console, Duration, Effect, FileSystem, Option, References, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
+import * as FleetMode from "./FleetMode.js"
 import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
+import { serve } from "./Serve.js"
 import { worker } from "./Worker.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -37,7 +40,7 @@ import { worker } from "./Worker.js"
 
 const providerFlag = Flag.Literals("provider", providerNames).pipe(
   Flag.withAlias("p"),
-  Flag.withDescription("Which vendor: heygen or voicecheap"),
+  Flag.withDescription("Which vendor: heygen, voicecheap or elevenlabs"),
   Flag.withDefault("heygen" as const)
 )
 const jsonFlag = Flag.Boolean("json").pipe(
@@ -64,6 +67,10 @@ const parseRefs = (inputs: ReadonlyArray<string>) =>
           )
     })
   )
+
+/** A job reference as given, or the job a fleet workflow (`workflow:<id>`) follows. */
+const jobRefOf = (ref: string) =>
+  Effect.map(FleetMode.jobOf(ref), (job) => (Option.isSome(job) ? String(job.value.ref) : ref))
 
 const providerOf = (ref: JobRef) => Effect.flatMap(Providers, (p) => p.get(ref.provider as ProviderName))
 
@@ -304,6 +311,30 @@ const translate = Command.make(
   },
   Effect.fn(function* (input) {
     const targets = yield* targetsOf(input.to)
+    if (yield* FleetMode.enabled) {
+      // Durable workflows on the fleet's runners; --download saves here what they rendered.
+      const finished = yield* FleetMode.translate({
+        source: input.source,
+        provider: input.provider,
+        targets,
+        review: input.review,
+        captions: input.captions,
+        audioOnly: input.audioOnly,
+        title: input.title,
+        wait: input.wait || Option.isSome(input.download),
+        json: input.json
+      })
+      if (Option.isSome(input.download)) {
+        for (const w of finished) {
+          if (w.job?.state._tag === "Succeeded") {
+            yield* download(yield* providerOf(w.job.ref), w.job, input.download.value, { force: input.force })
+          }
+        }
+      }
+      const failed = finished.filter((w) => w.phase === "failed" || w.phase === "error")
+      if (failed.length > 0) return yield* new JobFailed({ message: `${failed.length} workflow(s) did not succeed` })
+      return
+    }
     const source = yield* sourceOf(input.source)
     const providers = yield* Providers
     const provider = yield* providers.get(input.provider)
@@ -398,6 +429,7 @@ const status = Command.make(
     json: jsonFlag
   },
   Effect.fn(function* ({ json, refs }) {
+    if (refs.some(FleetMode.isWorkflowRef)) return yield* FleetMode.status(refs, json)
     const parsed = yield* parseRefs(refs)
     const jobs: Array<Job> = []
     for (const ref of parsed) {
@@ -421,6 +453,9 @@ const watch = Command.make(
     json: jsonFlag
   },
   Effect.fn(function* ({ json, refs }) {
+    if (refs.some(FleetMode.isWorkflowRef) || (refs.length === 0 && (yield* FleetMode.enabled))) {
+      return yield* FleetMode.watch(refs, json)
+    }
     let parsed = yield* parseRefs(refs)
     if (parsed.length === 0) {
       const path = yield* storePath
@@ -452,7 +487,7 @@ const transcriptGet = Command.make(
     )
   },
   Effect.fn(function* ({ output, ref }) {
-    const [parsed] = yield* parseRefs([ref])
+    const [parsed] = yield* parseRefs([yield* jobRefOf(ref)])
     const format = Option.isSome(output) ? Transcript.formatOf(output.value) : Option.some<Transcript.Format>("srt")
     if (Option.isNone(format))
       return yield* new UsageError({ message: `${Option.getOrElse(output, () => "")}: use a .srt or .vtt file name` })
@@ -472,7 +507,7 @@ const transcriptPut = Command.make(
     file: Argument.String("file").pipe(Argument.withDescription("The revised subtitles, a .srt or .vtt file"))
   },
   Effect.fn(function* ({ file, ref }) {
-    const [parsed] = yield* parseRefs([ref])
+    const [parsed] = yield* parseRefs([yield* jobRefOf(ref)])
     const transcript = yield* readTranscript(file)
     yield* Effect.flatMap(providerOf(parsed!), (p) => p.reviseTranscript(parsed!, transcript))
     yield* Console.error(`revised ${parsed} with ${transcript.cues.length} cues from ${file}`)
@@ -496,10 +531,20 @@ const approve = Command.make(
       Flag.withDescription("Render the voice track only"),
       Flag.withDefault(false)
     ),
+    transcript: Flag.String("transcript").pipe(
+      Flag.withDescription("Revise the subtitles with this .srt or .vtt file before rendering"),
+      Flag.optional
+    ),
     json: jsonFlag
   },
-  Effect.fn(function* ({ audioOnly, captions, json, ref }) {
+  Effect.fn(function* ({ audioOnly, captions, json, ref, transcript }) {
+    const revised = Option.isSome(transcript) ? yield* readTranscript(transcript.value) : undefined
+    // A job a fleet workflow follows is approved through the workflow, which then renders it.
+    if (FleetMode.isWorkflowRef(ref) || (yield* FleetMode.followed(ref))) {
+      return yield* FleetMode.approve(ref, { captions, audioOnly, transcript: revised }, json)
+    }
     const [parsed] = yield* parseRefs([ref])
+    if (revised !== undefined) yield* Effect.flatMap(providerOf(parsed!), (p) => p.reviseTranscript(parsed!, revised))
     const job = yield* Effect.flatMap(providerOf(parsed!), (p) => p.approve(parsed!, { captions, audioOnly }))
     yield* remember([job])
     yield* printJob(job, json)
@@ -514,7 +559,7 @@ const downloadCommand = Command.make(
     force: forceFlag
   },
   Effect.fn(function* ({ force, ref, to }) {
-    const [parsed] = yield* parseRefs([ref])
+    const [parsed] = yield* parseRefs([yield* jobRefOf(ref)])
     const provider = yield* providerOf(parsed!)
     const job = yield* provider.get(parsed!)
     const files = yield* download(provider, job, to, { force })
@@ -530,14 +575,23 @@ const staticProviders: Record<
   }
 > = {
   heygen: { capabilities: HeyGen.capabilitiesV3, languages: HeyGenLanguages.table.entries },
-  voicecheap: { capabilities: VoiceCheap.capabilities, languages: VoiceCheapLanguages.table.entries }
+  voicecheap: { capabilities: VoiceCheap.capabilities, languages: VoiceCheapLanguages.table.entries },
+  // The legacy dubbing API, the default; `ELEVENLABS_API_VERSION=v2` selects the Dubbing Projects API.
+  elevenlabs: { capabilities: ElevenLabs.capabilitiesV1, languages: ElevenLabsLanguages.legacyTable.entries }
 }
 
 const languages = Command.make(
   "languages",
   { provider: providerFlag },
   Effect.fn(function* ({ provider }) {
-    const entries = staticProviders[provider].languages
+    // ElevenLabs' two APIs name languages differently: the one `ELEVENLABS_API_VERSION` picks is listed.
+    const version = yield* Config.option(Config.String("ELEVENLABS_API_VERSION")).pipe(
+      Effect.orElseSucceed(() => Option.none<string>())
+    )
+    const entries =
+      provider === "elevenlabs" && Option.getOrUndefined(version) === "v2"
+        ? ElevenLabsLanguages.projectsTable.entries
+        : staticProviders[provider].languages
     yield* Console.log(
       table([["tag", "name", "language"], ...entries.map((e) => [e.tag, e.name, Language.displayName(e.tag)])])
     )
@@ -550,27 +604,31 @@ const providers = Command.make(
   "providers",
   {},
   Effect.fn(function* () {
-    const h = staticProviders.heygen.capabilities
-    const v = staticProviders.voicecheap.capabilities
+    const columns: ReadonlyArray<readonly [string, TranslationProviderService["capabilities"], number]> = [
+      ["heygen", staticProviders.heygen.capabilities, staticProviders.heygen.languages.length],
+      ["voicecheap", staticProviders.voicecheap.capabilities, staticProviders.voicecheap.languages.length],
+      ["elevenlabs", staticProviders.elevenlabs.capabilities, staticProviders.elevenlabs.languages.length],
+      ["elevenlabs (v2)", ElevenLabs.capabilitiesV2, ElevenLabsLanguages.projectsTable.entries.length]
+    ]
+    const row = (label: string, cell: (c: TranslationProviderService["capabilities"], languages: number) => string) => [
+      label,
+      ...columns.map(([, c, n]) => cell(c, n))
+    ]
     yield* Console.log(
       table([
-        ["capability", "heygen", "voicecheap"],
-        ["review step", yes(h.review), yes(v.review)],
-        ["URL input", h.urlInput, v.urlInput],
-        ["file input", yes(h.fileInput), yes(v.fileInput)],
-        ["targets per request", String(h.targetsPerRequest), String(v.targetsPerRequest)],
-        ["captions", yes(h.outputs.captions), yes(v.outputs.captions)],
-        ["audio only", yes(h.audioOnly), yes(v.audioOnly)],
-        ["lip sync", yes(h.outputs.lipSyncVideo), yes(v.outputs.lipSyncVideo)],
-        ["webhooks", yes(h.webhooks), yes(v.webhooks)],
-        ["delete", yes(h.remove), yes(v.remove)],
-        ["idempotency keys", yes(h.idempotency), yes(v.idempotency)],
-        ["bulk status", h.bulkStatus ? `${h.bulkStatus}/request` : "—", v.bulkStatus ? `${v.bulkStatus}/request` : "—"],
-        [
-          "languages",
-          String(staticProviders.heygen.languages.length),
-          String(staticProviders.voicecheap.languages.length)
-        ]
+        ["capability", ...columns.map(([name]) => name)],
+        row("review step", (c) => yes(c.review)),
+        row("URL input", (c) => c.urlInput),
+        row("file input", (c) => yes(c.fileInput)),
+        row("targets per request", (c) => String(c.targetsPerRequest)),
+        row("captions", (c) => yes(c.outputs.captions)),
+        row("audio only", (c) => yes(c.audioOnly)),
+        row("lip sync", (c) => yes(c.outputs.lipSyncVideo)),
+        row("webhooks", (c) => yes(c.webhooks)),
+        row("delete", (c) => yes(c.remove)),
+        row("idempotency keys", (c) => yes(c.idempotency)),
+        row("bulk status", (c) => (c.bulkStatus ? `${c.bulkStatus}/request` : "—")),
+        row("languages", (_c, n) => String(n))
       ])
     )
   })
@@ -578,7 +636,12 @@ const providers = Command.make(
 
 const simulate = Command.make(
   "simulate",
-  { port: Flag.Int("port").pipe(Flag.withDescription("HeyGen's port; VoiceCheap's is the next one"), Flag.optional) },
+  {
+    port: Flag.Int("port").pipe(
+      Flag.withDescription("HeyGen's port; VoiceCheap's is the next one, ElevenLabs' the one after"),
+      Flag.optional
+    )
+  },
   Effect.fn(function* ({ port }) {
     const base = Option.getOrElse(port, () => 0)
     const heygen = yield* HeyGenSimulator.serve({ ...embeddedTimings.heygen, port: base })
@@ -586,21 +649,27 @@ const simulate = Command.make(
       ...embeddedTimings.voicecheap,
       port: base === 0 ? 0 : base + 1
     })
+    const elevenlabs = yield* ElevenLabsSimulator.serve({
+      ...embeddedTimings.elevenlabs,
+      port: base === 0 ? 0 : base + 2
+    })
     yield* Console.log(
       [
         `HeyGen simulator:     ${heygen.baseUrl}  (key ${heygen.apiKey})`,
         `VoiceCheap simulator: ${voicecheap.baseUrl}  (key ${voicecheap.apiKey})`,
+        `ElevenLabs simulator: ${elevenlabs.baseUrl}  (key ${elevenlabs.apiKey})`,
         "",
         "Point polydub (or any client) at them:",
         `  export HEYGEN_BASE_URL=${heygen.baseUrl} HEYGEN_API_KEY=${heygen.apiKey}`,
         `  export VOICECHEAP_BASE_URL=${voicecheap.baseUrl} VOICECHEAP_API_KEY=${voicecheap.apiKey}`,
+        `  export ELEVENLABS_BASE_URL=${elevenlabs.baseUrl} ELEVENLABS_API_KEY=${elevenlabs.apiKey}`,
         "",
         "These are test keys of the simulators, not vendor keys. Ctrl-C stops them."
       ].join("\n")
     )
     return yield* Effect.never
   }, Effect.scoped)
-).pipe(Command.withDescription("Serve both simulators on loopback until stopped"))
+).pipe(Command.withDescription("Serve the simulators on loopback until stopped"))
 
 const demo = Command.make("demo", { out: Flag.String("out").pipe(Flag.withDefault("polydub-demo")) }, ({ out }) =>
   runDemo(out)
@@ -618,7 +687,8 @@ export const polydub = Command.make("polydub").pipe(
     providers,
     simulate,
     demo,
-    worker
+    worker,
+    serve
   ]),
-  Command.withDescription("Translate (dub) videos on HeyGen or VoiceCheap — or on the embedded simulators")
+  Command.withDescription("Translate (dub) videos on HeyGen, VoiceCheap or ElevenLabs — or on the embedded simulators")
 )

@@ -1,8 +1,8 @@
 /**
  * `polydub demo`: the main job end to end on the embedded simulators, over real HTTP on loopback.
  * One video to two languages on HeyGen with review (fetch the transcript, make a visible edit, put it
- * back, approve), and to two languages on VoiceCheap without; every job followed to its result, the
- * outputs downloaded, and a summary table at the end.
+ * back, approve), and to two languages on VoiceCheap and on ElevenLabs without; every job followed to
+ * its result, the outputs downloaded (ElevenLabs' streamed through the provider), and a summary table.
  */
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import {
@@ -14,9 +14,10 @@ import {
   TranslationProvider,
   type TranslationProviderService
 } from "@polydub/core"
+import { ElevenLabs } from "@polydub/provider-elevenlabs"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
-import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
+import { ElevenLabsSimulator, HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
 import { Console, Context, Effect, Layer, Redacted, Scope } from "effect"
 import { download, JobFailed, line, table } from "./Output.js"
 import { embeddedTimings } from "./Providers.js"
@@ -58,11 +59,18 @@ export const runDemo = (out: string) =>
       ...embeddedTimings.voicecheap,
       rateLimits: { status: wide, projects: wide, translate: wide }
     })
+    const elevenLabsSim = yield* ElevenLabsSimulator.serve({
+      ...embeddedTimings.elevenlabs,
+      rateLimit: { limit: 10_000, windowMs: 60_000 }
+    })
     const media = yield* MediaServer.serve([{ path: "/videos/quarterly-update.mp4", size: 2 * 1024 * 1024 }])
     yield* Console.error(
       "polydub demo: everything below runs on the embedded simulators over loopback; nothing is sent to a vendor"
     )
-    yield* say(`HeyGen simulator at ${heygenSim.baseUrl}, VoiceCheap simulator at ${voicecheapSim.baseUrl}`)
+    yield* say(
+      `HeyGen simulator at ${heygenSim.baseUrl}, VoiceCheap simulator at ${voicecheapSim.baseUrl}, ` +
+        `ElevenLabs simulator at ${elevenLabsSim.baseUrl}`
+    )
     const source = Source.url(media.url("/videos/quarterly-update.mp4"))
     yield* say(`source video: ${source.url} (2 MiB)`)
 
@@ -76,6 +84,13 @@ export const runDemo = (out: string) =>
         apiKey: Redacted.make(voicecheapSim.apiKey),
         baseUrl: voicecheapSim.baseUrl,
         budgets: { status: budget, projects: budget, translate: budget }
+      }).pipe(Layer.provide(platform))
+    )
+    const elevenlabs = yield* buildProvider(
+      ElevenLabs.layer({
+        apiKey: Redacted.make(elevenLabsSim.apiKey),
+        baseUrl: elevenLabsSim.baseUrl,
+        budgets: { read: budget, create: budget }
       }).pipe(Layer.provide(platform))
     )
 
@@ -128,9 +143,18 @@ export const runDemo = (out: string) =>
       .submit({ source, targets: ["es", "fr-CA"], title: "Quarterly update" })
       .pipe(Submission.all)
     for (const job of projects) yield* say(line(job))
+    yield* say("ElevenLabs: submitting es and fr-CA (one dub each, outputs streamed through the provider)")
+    const dubs = yield* elevenlabs
+      .submit({ source, targets: ["es", "fr-CA"], captions: true, title: "Quarterly update" })
+      .pipe(Submission.all)
+    for (const job of dubs) yield* say(line(job))
 
     const rows: ReadonlyArray<Row> = yield* Effect.all(
-      [...reviews.map(reviewFlow), ...projects.map((job) => plainFlow(voicecheap, job))],
+      [
+        ...reviews.map(reviewFlow),
+        ...projects.map((job) => plainFlow(voicecheap, job)),
+        ...dubs.map((job) => plainFlow(elevenlabs, job))
+      ],
       { concurrency: "unbounded" }
     )
 

@@ -31,6 +31,7 @@ export const exitCodeOf = (error: unknown): { readonly code: number; readonly me
   // effect/cli reports its own parse errors itself.
   if (cliErrors.test(tag)) return { code: 2, message: "" }
   if (tag === "ConfigError") return { code: 2, message }
+  if (tag === "FleetUnavailable") return { code: 3, message }
   return { code: 3, message }
 }
 

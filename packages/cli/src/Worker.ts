@@ -10,9 +10,10 @@
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { TranslationProvider, type TranslationProviderService } from "@polydub/core"
 import { DubbingWorkflow, Fleet, PgJobStore, SharedBudget } from "@polydub/fleet"
+import { ElevenLabs } from "@polydub/provider-elevenlabs"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
-import { Config, Console, Context, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Console, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "./Providers.js"
 
@@ -20,8 +21,11 @@ const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeServices.layer)
 
 const env = (name: string) => Config.option(Config.String(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
 
-/** The providers whose keys are set, on the shared budget where `POLYDUB_REDIS_URL` is set. */
-const providersFromEnv = Effect.gen(function* () {
+/**
+ * The providers whose keys are set, on the shared budget where `POLYDUB_REDIS_URL` is set; none
+ * when no key is.
+ */
+export const providersFromEnvOption = Effect.gen(function* () {
   const budget = SharedBudget.layerConfigOrMemory()
   const record: Record<string, TranslationProviderService> = {}
   const heygenKey = yield* env("HEYGEN_API_KEY")
@@ -48,14 +52,37 @@ const providersFromEnv = Effect.gen(function* () {
     )
     record.voicecheap = Context.get(yield* Layer.build(layer), TranslationProvider)
   }
-  if (Object.keys(record).length === 0) {
-    return yield* new UsageError({
-      message:
-        "a worker needs at least one vendor key: HEYGEN_API_KEY or VOICECHEAP_API_KEY (with …_BASE_URL for `polydub simulate`)"
-    })
+  const elevenLabsKey = yield* env("ELEVENLABS_API_KEY")
+  if (Option.isSome(elevenLabsKey)) {
+    const baseUrl = Option.getOrUndefined(yield* env("ELEVENLABS_BASE_URL"))
+    const version = Option.getOrUndefined(yield* env("ELEVENLABS_API_VERSION"))
+    if (version !== undefined && version !== "v1" && version !== "v2") {
+      return yield* new UsageError({
+        message: `ELEVENLABS_API_VERSION must be v1 or v2, not ${JSON.stringify(version)}`
+      })
+    }
+    const layer = ElevenLabs.layerWith({
+      apiKey: Redacted.make(elevenLabsKey.value),
+      baseUrl,
+      apiVersion: version
+    }).pipe(Layer.provide(budget), Layer.provide(platform))
+    record.elevenlabs = Context.get(yield* Layer.build(layer), TranslationProvider)
   }
-  return DubbingWorkflow.providers(record)
+  return Object.keys(record).length === 0 ? Option.none() : Option.some(DubbingWorkflow.providers(record))
 })
+
+/** The providers whose keys are set; a worker needs one at least. */
+const providersFromEnv = Effect.flatMap(providersFromEnvOption, (providers) =>
+  Effect.fromOption(providers).pipe(
+    Effect.mapError(
+      () =>
+        new UsageError({
+          message:
+            "a worker needs at least one vendor key: HEYGEN_API_KEY, VOICECHEAP_API_KEY or ELEVENLABS_API_KEY (with …_BASE_URL for `polydub simulate`)"
+        })
+    )
+  )
+)
 
 /** `POLYDUB_DATABASE_URL`, or a usage error that says what a fleet command needs. */
 export const requireDatabase = (command: string) =>
@@ -90,10 +117,19 @@ export const worker = Command.make(
     tablePrefix: Flag.String("table-prefix").pipe(
       Flag.withDescription("The prefix of the fleet's tables"),
       Flag.withDefault(PgJobStore.defaultTablePrefix)
+    ),
+    pollSeconds: Flag.Int("poll-seconds").pipe(
+      Flag.withDescription(
+        "Read a job again no sooner than this (default: each vendor's advice, 30 s for HeyGen); for simulators with short jobs"
+      ),
+      Flag.optional
     )
   },
   Effect.fn(function* (input) {
     yield* requireDatabase("polydub worker")
+    if (Option.isSome(input.pollSeconds) && input.pollSeconds.value < 1) {
+      return yield* new UsageError({ message: `--poll-seconds must be at least 1, not ${input.pollSeconds.value}` })
+    }
     if (input.port < 1 || input.port > 65_535) {
       return yield* new UsageError({ message: `--port must be a TCP port (1–65535), not ${input.port}` })
     }
@@ -104,6 +140,14 @@ export const worker = Command.make(
     const runner = Fleet.layerRunner({
       tablePrefix: input.tablePrefix,
       runner: { host: input.host, port: input.port, listenHost: Option.getOrUndefined(input.listenHost) },
+      ...Option.match(input.pollSeconds, {
+        onNone: () => ({}),
+        onSome: (seconds) => ({
+          sweeper: {
+            tracker: Object.fromEntries(providers.ids.map((id) => [id, { minInterval: Duration.seconds(seconds) }]))
+          }
+        })
+      }),
       ...(Option.isSome(input.downloads) ? { downloads: { dir: input.downloads.value } } : {})
     }).pipe(
       Layer.provide(Layer.succeed(DubbingWorkflow.FleetProviders, providers)),

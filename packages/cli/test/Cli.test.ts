@@ -498,11 +498,11 @@ describe("polydub CLI", () => {
         const { code, err, out: printed } = yield* cli(["demo", "--out", out])
         assert.strictEqual(code, 0, err)
         assert.include(err, "embedded simulators")
-        const rows = printed.split("\n").filter((l) => /^(heygen|voicecheap)\s+(es|fr-CA)\s/.test(l))
-        assert.strictEqual(rows.length, 4, printed)
+        const rows = printed.split("\n").filter((l) => /^(heygen|voicecheap|elevenlabs)\s+(es|fr-CA)\s/.test(l))
+        assert.strictEqual(rows.length, 6, printed)
         for (const row of rows) assert.include(row, "Succeeded")
         assert.isTrue(existsSync(out))
-        assert.strictEqual(readdirSync(out).length, 12)
+        assert.strictEqual(readdirSync(out).length, 18)
       }),
     60_000
   )

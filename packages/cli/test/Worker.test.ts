@@ -26,7 +26,7 @@ describe("polydub worker", () => {
     Effect.gen(function* () {
       const { code, err } = yield* cli(["worker"], { POLYDUB_DATABASE_URL: "postgres://u@127.0.0.1:1/x" })
       assert.strictEqual(code, 2)
-      assert.include(err, "HEYGEN_API_KEY or VOICECHEAP_API_KEY")
+      assert.include(err, "HEYGEN_API_KEY, VOICECHEAP_API_KEY or ELEVENLABS_API_KEY")
     })
   )
 

@@ -129,9 +129,26 @@ export const languagePart = (language: string): string =>
     onSome: (tag) => (/^[A-Za-z0-9-]{1,35}$/.test(tag) ? tag : "und")
   })
 
+/** Audio that is not MP3, by its declared media type: ElevenLabs' projects give lossless WAV. */
+const audioExtensions: Readonly<Record<string, string>> = {
+  "audio/wav": "wav",
+  "audio/x-wav": "wav",
+  "audio/wave": "wav",
+  "audio/flac": "flac",
+  "audio/aac": "aac",
+  "audio/ogg": "ogg"
+}
+
+/** The extension of one of a job's outputs: by kind, except audio the vendor says is not MP3. */
+const extensionOf = (job: Job, kind: OutputKind): string => {
+  if (kind !== "audio" || job.state._tag !== "Succeeded") return extensions[kind]
+  const mediaType = job.state.outputs.audio?.mediaType?.split(";")[0]?.trim().toLowerCase()
+  return (mediaType === undefined ? undefined : audioExtensions[mediaType]) ?? extensions.audio
+}
+
 /** The file name of one of a job's outputs, e.g. `heygen-es-9o54f3e2a1b0.mp4`: built from safe parts only. */
 export const fileName = (job: Job, kind: OutputKind): string =>
-  `${idPart(job.ref.provider)}-${languagePart(job.language)}-${idPart(job.ref.id)}.${extensions[kind]}`
+  `${idPart(job.ref.provider)}-${languagePart(job.language)}-${idPart(job.ref.id)}.${extensionOf(job, kind)}`
 
 const safeName = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/
 

@@ -4,7 +4,8 @@
  * one reference at one moment. The vendor's raw status is kept beside the unified state for
  * diagnosis, never in place of it.
  */
-import { Effect, Option, Schema, SchemaGetter, SchemaIssue } from "effect"
+import { DateTime, Effect, Option, Schema, SchemaGetter, SchemaIssue } from "effect"
+import * as Language from "./Language.js"
 
 /** A provider id: lowercase letters, digits and dashes, e.g. `"heygen"`. */
 export const ProviderId = Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9-]*$/))
@@ -259,6 +260,30 @@ export class Job extends Schema.Class<Job>("@polydub/core/Job")({
   /** When this state was observed. */
   observedAt: Schema.DateTimeUtc
 }) {}
+
+/**
+ * Builds a provider's jobs, observed now, whose references carry their language (where it is a
+ * BCP-47 tag a reference can hold) and the API version that made them.
+ */
+export const jobMaker =
+  (provider: string, apiVersion?: string | undefined) =>
+  (kind: JobKind, id: string, language: string, state: JobState, providerStatus: string): Effect.Effect<Job> =>
+    Effect.map(DateTime.now, (observedAt) => {
+      const tagged = Option.filter(Language.normalizeOption(language), Schema.is(RefLanguage))
+      return new Job({
+        ref: new JobRef({
+          provider,
+          kind,
+          id,
+          ...(apiVersion === undefined ? {} : { apiVersion }),
+          ...(Option.isSome(tagged) ? { language: tagged.value } : {})
+        }),
+        language,
+        state,
+        providerStatus,
+        observedAt
+      })
+    })
 
 /** `Job` as JSON (`ref` as its string form, `state` with `_tag`, times as ISO strings). */
 export const JobJson = Schema.toCodecJson(Job)

@@ -13,7 +13,7 @@
  * is an unknown outcome".
  */
 import { createHash } from "node:crypto"
-import { Duration, Effect, Layer, Option, Redacted, type Schema, type Stream } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, type Schema, Stream } from "effect"
 import { Headers, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { RateLimiter } from "effect/persistence"
 import * as Policy from "./Policy.js"
@@ -200,6 +200,29 @@ export interface ProviderTransport {
     request: HttpClientRequest.HttpClientRequest,
     options: { readonly timeout: string; readonly idempotent: boolean; readonly retries?: number | undefined }
   ) => Effect.Effect<{ readonly status: number; readonly text: string }, TranslationError>
+  /**
+   * Opens a GET whose answer is a file rather than JSON (an output the vendor serves only to the
+   * key's holder), under the same key, budget and retry rules as `call`. The time-out bounds the
+   * answer's headers, then each wait for the next chunk of the body (a large file takes as long as it
+   * takes, a stalled one does not hang); the body is the caller's to read once, and a body cut short
+   * or stalled fails the stream with `ProviderUnavailable`. An error status is read and mapped by the
+   * vendor's error table.
+   */
+  readonly open: (endpoint: OpenEndpoint, request: Request) => Effect.Effect<Opened, TranslationError>
+}
+
+/** An endpoint that answers a file: `open` takes its name, budget and time-out. */
+export interface OpenEndpoint {
+  readonly operation: string
+  readonly timeout?: string | undefined
+  readonly budget?: string | undefined
+}
+
+/** A file answer as `open` gives it: what the vendor declared, and the body to read once. */
+export interface Opened {
+  readonly contentLength?: number | undefined
+  readonly mediaType?: string | undefined
+  readonly stream: Stream.Stream<Uint8Array, TranslationError>
 }
 
 /** Builds a transport over the `HttpClient` and `RateLimiter` in context. */
@@ -228,7 +251,12 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     return c
   }
 
-  const authenticated = http.pipe(HttpClient.mapRequest((request) => withAuth(HttpClientRequest.acceptJson(request))))
+  // JSON is asked for unless the request says what it takes (a file from `open`).
+  const authenticated = http.pipe(
+    HttpClient.mapRequest((request) =>
+      withAuth(request.headers.accept === undefined ? HttpClientRequest.acceptJson(request) : request)
+    )
+  )
   const budgeted: Record<string, Budgeted> = {}
   for (const [name, budget] of Object.entries(options.budgets)) {
     budgeted[name] = authenticated.pipe(
@@ -288,7 +316,8 @@ export const make = Effect.fnUntraced(function* (options: Options) {
         const refused = endpoint.refusal(text)
         if (refused !== undefined) return Effect.fail(errorOf(refused))
       }
-      const decoded = ProviderHttp.decodeJsonText(endpoint.schema, text, {
+      // An empty answer (204, or a 200 without a body) is `null` to the schema, which says whether it is enough.
+      const decoded = ProviderHttp.decodeJsonText(endpoint.schema, text.length === 0 ? "null" : text, {
         ...context(endpoint.operation),
         status: response.status
       })
@@ -365,9 +394,97 @@ export const make = Effect.fnUntraced(function* (options: Options) {
       Policy.withRetry({ idempotent: opts.idempotent, times: opts.retries ?? retries, base: options.retryBase })
     )
 
-  const transport: ProviderTransport = { call, presigned }
+  const open = (endpoint: OpenEndpoint, req: Request): Effect.Effect<Opened, TranslationError> => {
+    let request = HttpClientRequest.get(`${req.baseUrl ?? baseUrl}${req.path}`).pipe(
+      HttpClientRequest.setHeader("accept", "*/*")
+    )
+    if (req.urlParams !== undefined) request = HttpClientRequest.setUrlParams(request, req.urlParams)
+    const ctx = context(endpoint.operation)
+    const idle = timeouts[endpoint.timeout ?? "read"]
+    const opened = Effect.flatMap(
+      send(endpoint.operation, budgeted[endpoint.budget ?? firstBudget!]!, request),
+      (response): Effect.Effect<Opened, TranslationError> => {
+        if (response.status < 200 || response.status >= 300) {
+          return Effect.flatMap(ProviderHttp.bodyText(response, ctx), (text) =>
+            Effect.fail(
+              options.errorOf({
+                operation: endpoint.operation,
+                status: response.status,
+                body: parseJsonOrUndefined(text),
+                retryAfter: Policy.parseRetryAfter(response.headers["retry-after"], Date.now())
+              })
+            )
+          )
+        }
+        const length = Number(response.headers["content-length"])
+        const mediaType = response.headers["content-type"]
+        const body = Stream.mapError(
+          response.stream,
+          (): TranslationError =>
+            new ProviderUnavailable({
+              ...ctx,
+              status: response.status,
+              outcome: "unknown",
+              message: `the ${endpoint.operation} body from ${name} was cut short`
+            })
+        )
+        return Effect.succeed({
+          ...(Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {}),
+          ...(mediaType === undefined ? {} : { mediaType }),
+          stream:
+            idle === undefined
+              ? body
+              : watched(
+                  body,
+                  idle,
+                  () =>
+                    new ProviderUnavailable({
+                      ...ctx,
+                      status: response.status,
+                      outcome: "unknown",
+                      message: `the ${endpoint.operation} body from ${name} stalled for ${Duration.format(idle)}`
+                    })
+                )
+        })
+      }
+    )
+    return opened.pipe(
+      ProviderHttp.exchangeTimeout(timeouts[endpoint.timeout ?? "read"], ctx),
+      Policy.withRetry(req.retries === undefined ? retrySafe : { ...retrySafe, times: req.retries })
+    )
+  }
+
+  const transport: ProviderTransport = { call, presigned, open }
   return transport
 })
+
+/**
+ * `body`, failed with `stalled()` when no chunk arrives for `idle`. One watchdog fiber per body
+ * checks the time of the last chunk, rather than a timer raced against every pull: on a 100 MiB
+ * output over loopback (`bench/src/elevenlabs-peer.ts`) the race cut throughput to about a third;
+ * the watchdog costs some 10–25% against no check at all, which a vendor's network never shows.
+ * Without one, a stalled body waits for the HTTP client's own limit (undici: 5 minutes), or for ever.
+ */
+const watched = (
+  body: Stream.Stream<Uint8Array, TranslationError>,
+  idle: Duration.Duration,
+  stalled: () => TranslationError
+): Stream.Stream<Uint8Array, TranslationError> =>
+  Stream.suspend(() => {
+    const idleMs = Duration.toMillis(idle)
+    let last = Date.now()
+    const watchdog: Effect.Effect<never, TranslationError> = Effect.suspend(() => {
+      const left = last + idleMs - Date.now()
+      return left <= 0 ? Effect.fail(stalled()) : Effect.andThen(Effect.sleep(Duration.millis(left)), watchdog)
+    })
+    return body.pipe(
+      Stream.map((chunk) => {
+        last = Date.now()
+        return chunk
+      }),
+      Stream.interruptWhen(watchdog)
+    )
+  })
 
 /** The default rate-limiter store: process memory (use `RateLimiter.layerStoreRedis` for a fleet). */
 export const layerRateLimiterMemory: Layer.Layer<RateLimiter.RateLimiter> = RateLimiter.layer.pipe(

@@ -2,7 +2,7 @@
 // which need sockets and a file system, are tested in packages/testing/test/Downloads.test.ts.
 
 import { assert, describe, it } from "@effect/vitest"
-import { Downloads, Job, JobRef } from "@polydub/core"
+import { Downloads, Job, JobRef, Outputs } from "@polydub/core"
 import { DateTime } from "effect"
 
 const jobOf = (provider: string, id: string, language: string) =>
@@ -21,6 +21,23 @@ describe("Downloads.fileName", () => {
       Downloads.fileName(jobOf("voicecheap", "a1b2-c3d4_e5", "pt_br"), "lipSyncVideo"),
       "voicecheap-pt-BR-a1b2-c3d4_e5.lipsync.mp4"
     )
+  })
+
+  it("names audio by the media type the vendor declared: WAV is .wav, anything else .mp3", () => {
+    const withAudio = (mediaType: string | undefined) =>
+      new Job({
+        ...jobOf("elevenlabs", "p1", "es"),
+        state: {
+          _tag: "Succeeded",
+          outputs: new Outputs({
+            audio: { url: "https://x.example/o", ...(mediaType === undefined ? {} : { mediaType }) }
+          })
+        }
+      })
+    assert.strictEqual(Downloads.fileName(withAudio("audio/wav"), "audio"), "elevenlabs-es-p1.wav")
+    assert.strictEqual(Downloads.fileName(withAudio("audio/mpeg"), "audio"), "elevenlabs-es-p1.mp3")
+    assert.strictEqual(Downloads.fileName(withAudio(undefined), "audio"), "elevenlabs-es-p1.mp3")
+    assert.strictEqual(Downloads.fileName(withAudio("audio/wav"), "video"), "elevenlabs-es-p1.mp4")
   })
 
   it("builds names only from safe parts, whatever the vendor answered", () => {

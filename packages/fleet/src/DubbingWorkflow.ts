@@ -236,7 +236,7 @@ const body = (request: DubbingRequest, executionId: string) =>
         // joining) stops the workflow but lets the request finish and its answer be recorded, where
         // the workflow's next run (on the new owner) finds it. Only a crash cuts it off.
         const first = yield* Effect.flatMap(claim(key), (claimed) =>
-          claimed ? Effect.map(detached(send(key)), Option.some) : Effect.succeedNone
+          claimed ? Effect.asSome(detached(send(key))) : Effect.succeedNone
         )
         if (Option.isSome(first)) return first.value
         // Another run of this step holds the key: one still under way (shards moving between
@@ -324,15 +324,13 @@ const body = (request: DubbingRequest, executionId: string) =>
               schedule: retrySchedule,
               times: retry.times
             }),
-            Effect.catch((e) =>
-              Effect.fail(
-                ambiguous(e)
-                  ? new DubbingFailed({
-                      reason: "OutcomeUnknown",
-                      message: `${provider.id} may have processed the submission (${describe(e)}); it is not sent again`
-                    })
-                  : new DubbingFailed({ reason: "Rejected", message: describe(e) })
-              )
+            Effect.mapError((e) =>
+              ambiguous(e)
+                ? new DubbingFailed({
+                    reason: "OutcomeUnknown",
+                    message: `${provider.id} may have processed the submission (${describe(e)}); it is not sent again`
+                  })
+                : new DubbingFailed({ reason: "Rejected", message: describe(e) })
             )
           )
         yield* rows
@@ -369,7 +367,7 @@ const body = (request: DubbingRequest, executionId: string) =>
           success: Schema.Option(JobJson),
           error: Schema.Never,
           effects: [
-            Effect.map(DurableDeferred.await(deferred), Option.some),
+            Effect.asSome(DurableDeferred.await(deferred)),
             DurableClock.sleep({ name: `deadline/${step}`, duration: deadline, inMemoryThreshold: 0 }).pipe(
               Effect.as(Option.none<Job>())
             )

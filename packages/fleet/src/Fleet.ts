@@ -210,10 +210,8 @@ export const make = Effect.fn("Fleet.make")(function* (tables: Tables) {
 
   const validate = (request: StartRequest) =>
     Effect.gen(function* () {
-      let url: URL
-      try {
-        url = new URL(request.source)
-      } catch {
+      const url = URL.parse(request.source)
+      if (url === null) {
         return yield* invalid(`the source must be a video URL (https: or http:), not ${JSON.stringify(request.source)}`)
       }
       if (url.protocol !== "https:" && url.protocol !== "http:") {
@@ -421,8 +419,9 @@ export const layerRunner = (
     stepRetry: options.stepRetry,
     claimTimeout: options.claimTimeout
   })
-  return Layer.mergeAll(Dubbing.layer, Sweeper.layer(tables, options.sweeper), Layer.effect(Fleet, make(tables))).pipe(
-    Layer.provide(workflowOptions),
+  return Layer.effect(Fleet, make(tables)).pipe(
+    Layer.merge(Dubbing.layer.pipe(Layer.provide(workflowOptions))),
+    Layer.merge(Sweeper.layer(tables, options.sweeper)),
     Layer.provideMerge(cluster(options, options.runner)),
     Layer.provideMerge(storeAndRows(options))
   ) as never

@@ -151,10 +151,18 @@ export const make = Effect.fn("PgJobStore.make")(function* (options: Options = {
   const pendingTable = sql(tables.pending)
 
   // An unreadable record's `index` is its position among its table's rows, in key order.
-  const load = Effect.gen(function* () {
+  // Both tables are read in one snapshot (a repeatable-read transaction): a job recorded and its
+  // pending key removed between the two reads cannot be missed from both, nor seen in neither.
+  const readBoth = Effect.gen(function* () {
+    yield* sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY`
     const jobRows = yield* sql<JobRow>`SELECT ref, job FROM ${jobsTable} ORDER BY ref`
     const pendingRows = yield* sql<PendingRow>`SELECT idempotency_key, provider, targets, started_at, fingerprint
       FROM ${pendingTable} ORDER BY idempotency_key`
+    return { jobRows, pendingRows }
+  }).pipe(sql.withTransaction)
+
+  const load = Effect.gen(function* () {
+    const { jobRows, pendingRows } = yield* readBoth
     const jobs: Array<Job> = []
     const pending: Array<PendingSubmission> = []
     const unreadable: Array<UnreadableRecord> = []

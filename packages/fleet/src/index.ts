@@ -4,6 +4,7 @@
  */
 export * as DubbingWorkflow from "./DubbingWorkflow.js"
 export * as Fleet from "./Fleet.js"
+export * as FleetApi from "./FleetApi.js"
 export * as PgJobStore from "./PgJobStore.js"
 export * as SharedBudget from "./SharedBudget.js"
 export * as Sweeper from "./Sweeper.js"

@@ -99,4 +99,58 @@ layer(worldLayer, { excludeTestServices: true, timeout: "180 seconds" })("fleet 
       }),
     { timeout: 150_000 }
   )
+
+  it.effect(
+    "a runner killed while a submission's answer is out: HeyGen replays under the same key, VoiceCheap ends OutcomeUnknown, neither bills twice",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* World
+        const first = yield* spawnRunner(world.setup(yield* freePort))
+        // Both vendors process the submission, then hold the answer 30 s: the runner dies meanwhile.
+        world.heygen.injectFault({
+          kind: "stall",
+          method: "POST",
+          pathPrefix: "/v3/video-translations",
+          times: 1,
+          ms: 30_000
+        })
+        // (VoiceCheap's submission goes to /v1/translate, or /v1/projects with lip sync.)
+        world.voicecheap.injectFault({ kind: "stall", endpoint: "translate", times: 1, ms: 30_000 })
+        world.voicecheap.injectFault({ kind: "stall", endpoint: "projects", times: 1, ms: 30_000 })
+        const vcBefore = world.voicecheap.billableSubmissions()
+        const [h] = yield* world.client.start({
+          id: "cut-h",
+          provider: "heygen",
+          source: "https://videos.example/talk.mp4",
+          targets: ["es"],
+          title: "cut-h"
+        })
+        const [v] = yield* world.client.start({
+          id: "cut-v",
+          provider: "voicecheap",
+          source: world.media.url("/talk.mp4"),
+          targets: ["es"],
+          title: "cut-v"
+        })
+        // Kill once both vendors have processed (and billed) their submission.
+        yield* Effect.sync(() => world.heygen.jobsByTitle().get("cut-h") ?? 0).pipe(
+          Effect.delay("100 millis"),
+          Effect.repeat({ until: (n) => n === 1, times: 300 })
+        )
+        yield* Effect.sync(() => world.voicecheap.billableSubmissions()).pipe(
+          Effect.delay("100 millis"),
+          Effect.repeat({ until: (n) => n === vcBefore + 1, times: 300 })
+        )
+        first.kill("SIGKILL")
+        yield* spawnRunner(world.setup(yield* freePort))
+        const heygen = yield* world.client.await(h!.ref, { interval: "300 millis" })
+        const voicecheap = yield* world.client.await(v!.ref, { interval: "300 millis" })
+        assert.strictEqual(heygen.phase, "succeeded", JSON.stringify(heygen.error))
+        assert.strictEqual(world.heygen.jobsByTitle().get("cut-h"), 1)
+        assert.strictEqual(voicecheap.phase, "error")
+        assert.strictEqual(voicecheap.error?.reason, "OutcomeUnknown")
+        assert.strictEqual(world.voicecheap.billableSubmissions(), vcBefore + 1)
+      }),
+    { timeout: 150_000 }
+  )
 })

@@ -1,12 +1,12 @@
 // What the fleet tests share: the providers a runner builds from the simulators' addresses (in this
 // process or in a spawned runner process), and the layers of a runner or a client on a test database.
 
-import { createServer } from "node:net"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
 import { TranslationProvider, type TranslationProviderService } from "@polydub/core"
 import { DubbingWorkflow, Fleet, SharedBudget } from "@polydub/fleet"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
+import { Loopback } from "@polydub/testing"
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import { clientLayer, redisUrl } from "./services.js"
 
@@ -82,20 +82,6 @@ export const providersLayer = (vendors: Vendors, budgetPrefix?: string) => {
   )
 }
 
-/** A free TCP port on 127.0.0.1 for a runner to listen on. */
-export const freePort = Effect.promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        server.close(() => resolve(port))
-      })
-    })
-)
-
 export interface RunnerSetup {
   /** Names the runner's database connections (`application_name`), so a test can tell whose locks are whose. */
   readonly name?: string | undefined
@@ -132,3 +118,6 @@ export const runnerLayer = (setup: RunnerSetup) =>
 /** A client of the test's fleet, on its own pool. */
 export const clientOf = (databaseUrl: string, tablePrefix: string) =>
   Fleet.layerClient({ tablePrefix }).pipe(Layer.provide(clientLayer(databaseUrl)))
+
+/** A free TCP port on 127.0.0.1 for a runner to listen on. */
+export const freePort = Loopback.freePort

@@ -1,5 +1,5 @@
-// The chaos suite: 500 jobs through both simulators on loopback while they fail at set rates, followed
-// by one JobTracker per vendor to their final states. Faults on requests: 5xx and gateway pages,
+// The chaos suite: jobs through the HeyGen, VoiceCheap and ElevenLabs simulators on loopback while
+// they fail at set rates, followed by one JobTracker per vendor to their final states. Faults on requests: 5xx and gateway pages,
 // connections reset before the request is read, answers lost after the request was processed,
 // answers held past the client's timeout after processing, malformed bodies, and 429 bursts. Faults
 // on jobs: failures, jobs stuck past their deadline, and `completed` answers whose URL is still null.
@@ -25,9 +25,10 @@ import {
   TranslationProvider,
   type TranslationProviderService
 } from "@polydub/core"
+import { ElevenLabs } from "@polydub/provider-elevenlabs"
 import { HeyGen, HeyGenWebhooks } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
-import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
+import { ElevenLabsSimulator, HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
 import { Duration, Effect, Layer, Redacted, Result, Stream } from "effect"
 import { HttpRouter } from "effect/http"
 
@@ -495,6 +496,108 @@ describe("chaos", () => {
         assert.strictEqual(verdict.regressions, 0)
         assert.isAtMost(peaks.status, limits.status)
         assert.isAtMost(peaks.translate, limits.translate)
+        assert.strictEqual(sim.rejectedByRateLimit(), 0)
+      }).pipe(Effect.scoped),
+    150_000
+  )
+
+  it.live(
+    `ElevenLabs (legacy dubbing): ${perProvider} jobs through request and job faults`,
+    () =>
+      Effect.gen(function* () {
+        const limits = { read: 40, create: 20 }
+        const budgets = { read: perSecond(36), create: perSecond(18) }
+        const sim = yield* ElevenLabsSimulator.serve({
+          queuedMs: 50,
+          preparingMs: 100,
+          dubbingMs: 150,
+          concurrentLimit: 10_000,
+          // One window for every request of the key: ElevenLabs documents none; this one is tight.
+          rateLimit: { limit: limits.read + limits.create, windowMs: 1000 },
+          faultRates: requestFaults,
+          jobFaultRates: { fail: jobFaults.fail, stuck: jobFaults.stuck },
+          stallMs,
+          seed: 13
+        })
+        const run = Effect.gen(function* () {
+          const provider = yield* TranslationProvider
+          const tracker = yield* JobTracker.make(provider, {
+            budget: budgets.read,
+            minInterval: "100 millis",
+            backoff: "200 millis",
+            deadline
+          })
+          const history = yield* recordChanges(tracker)
+          const source = Source.url("https://media.example.com/chaos.mp4")
+          const submissions = yield* submitAll(provider, tracker, source, "el", undefined)
+          const final = yield* tracker.awaitAll().pipe(Effect.timeout("90 seconds"))
+          return { submissions, final, overdue: yield* tracker.overdue, history }
+        }).pipe(
+          Effect.provide(
+            ElevenLabs.layer({
+              apiKey: Redacted.make(sim.apiKey),
+              baseUrl: sim.baseUrl,
+              budgets,
+              timeouts: { read: timeout, upload: timeout }
+            }).pipe(Layer.provide(platform))
+          )
+        )
+        const { final, history, overdue, submissions } = yield* run
+        const verdict = judge(submissions, final, overdue, sim.outcomes(), history)
+        const targets = submissions.flatMap((s) => s.targets)
+        // A dub's name is the title and the token of the request that made it: by title and target,
+        // a second dub is a second purchase.
+        const titleOf = (name: string) => name.replace(/ \[pd-[0-9a-f]{12}\]$/, "")
+        const names = new Map<string, number>()
+        for (const d of sim.dubs()) {
+          const key = `${titleOf(d.name)}/${d.targetLang}`
+          names.set(key, (names.get(key) ?? 0) + 1)
+        }
+        const billedTwice = [...names.values()].filter((n) => n > 1).length
+        // A create sent again (same name: the same request) after the server processed it, or answered 5xx.
+        let blindRetries = 0
+        for (const attempts of sim.createAttempts().values()) {
+          for (let i = 1; i < attempts.length; i++) if (attempts[i - 1] !== undefined) blindRetries++
+        }
+        const unknown = targets.filter((t) => t.unknown)
+        const createdAnyway = unknown.filter((t) => names.has(`${t.title}/${t.language}`)).length
+        const errors = targets.flatMap((t) => (t.error === undefined ? [] : [t.error]))
+        const reported = new Set(targets.flatMap((t) => (t.job === undefined ? [] : [t.job.ref.id])))
+        const reportedUnknown = new Set(unknown.map((t) => `${t.title}/${t.language}`))
+        const unreported = sim
+          .dubs()
+          .filter(
+            (d) => !reported.has(d.dubbingId) && !reportedUnknown.has(`${titleOf(d.name)}/${d.targetLang}`)
+          ).length
+        const settled = sim.requests().listDubs ?? 0
+        const injected = sim.injectedFaults()
+        const peaks = {
+          read: peak(sim.requestTimes("getDubbing"), 1000),
+          create: peak(sim.requestTimes("createDubbing"), 1000)
+        }
+        console.log(
+          `chaos elevenlabs: ${perProvider} submissions (${targets.length} targets, one dub each); injected faults: requests {${describeCounts(injected)}}, ` +
+            `jobs {${describeCounts(injected, "job:")}}\n` +
+            `  final states: ${verdict.correct}/${verdict.accepted} accepted jobs in the correct final state (${percent(verdict.correct, verdict.accepted)}): ` +
+            `${describeCounts(verdict.byState)}; overdue = stuck past the ${Duration.format(deadline)} deadline\n` +
+            `  ambiguous: ${settled} list reads to settle creates whose outcome was unknown; ${unknown.length} targets still surfaced as ProviderUnavailable { outcome: "unknown" } ` +
+            `(the simulator shows ${createdAnyway} of them created a dub, ${unknown.length - createdAnyway} did not: ElevenLabs takes no key, so none is resubmitted); ${errors.length} other errors\n` +
+            `  billing: ${billedTwice} targets billed twice; ${blindRetries} creates sent again after they may have been processed; ` +
+            `${unreported} billed dubs not reported to the caller\n` +
+            `  rate: peak ${peaks.read} status reads in any 1 s (budget ${budgets.read.limit}/s), peak ${peaks.create} creates (budget ${budgets.create.limit}/s); ` +
+            `${sim.rejectedByRateLimit()} refused by the vendor's limit; ${sim.refusedInBursts()} refused in injected 429 bursts and retried`
+        )
+        if (errors.length > 0) console.log(`  errors: ${[...new Set(errors)].join(" | ")}`)
+        assert.isAbove(verdict.accepted, perProvider * 0.5, "most submissions must be accepted despite the faults")
+        assertInjected(injected, { ...requestFaults, ...prefixed("job:", { fail: 1, stuck: 1 }) })
+        assert.strictEqual(verdict.correct, verdict.accepted, "every accepted job reaches its correct final state")
+        assert.strictEqual(billedTwice, 0)
+        assert.strictEqual(blindRetries, 0)
+        assert.strictEqual(unreported, 0, "every billed dub reached the caller")
+        assert.deepStrictEqual(errors, [])
+        assert.strictEqual(verdict.accepted + unknown.length, targets.length, "every target is accounted for")
+        assert.strictEqual(verdict.secondTransitions, 0)
+        assert.strictEqual(verdict.regressions, 0)
         assert.strictEqual(sim.rejectedByRateLimit(), 0)
       }).pipe(Effect.scoped),
     150_000

@@ -68,6 +68,43 @@ export const voicecheap: Capabilities = {
   polling: { initial: Duration.seconds(10), max: Duration.seconds(30) }
 }
 
+/**
+ * ElevenLabs' shape on its legacy dubbing API (the default): no review, no webhooks, delete, one target
+ * per request, captions, 1 GB uploads, outputs served only through the provider (use `TestProvider`'s
+ * `streamedOutputs: true` to match), and the budgets its client enforces by default (298 reads and 28
+ * creates a minute; ElevenLabs documents none). `@polydub/provider-elevenlabs`'s tests fail if this
+ * differs from the real provider.
+ */
+export const elevenlabs: Capabilities = {
+  review: false,
+  remove: true,
+  urlInput: "native",
+  fileInput: true,
+  maxUploadBytes: 1_000_000_000,
+  outputs: { video: true, audio: true, captions: true, lipSyncVideo: false },
+  audioOnly: false,
+  webhooks: false,
+  idempotency: false,
+  targetsPerRequest: 1,
+  budget: {
+    status: { limit: 298, window: Duration.minutes(1) },
+    submit: { limit: 28, window: Duration.minutes(1) }
+  },
+  polling: { initial: Duration.seconds(5), max: Duration.seconds(30) }
+}
+
+/**
+ * ElevenLabs' shape on its Dubbing Projects API: review (source transcript edits, approve adds the
+ * language), delete, one target per request on one shared project, 3 GiB uploads, audio (a signed URL)
+ * as the only output. `@polydub/provider-elevenlabs`'s tests fail if this differs from the real provider.
+ */
+export const elevenlabsProjects: Capabilities = {
+  ...elevenlabs,
+  review: true,
+  maxUploadBytes: 3 * 1024 ** 3,
+  outputs: { video: false, audio: true, captions: false, lipSyncVideo: false }
+}
+
 /** A few of HeyGen's language names. */
 export const heygenLanguages: ReadonlyArray<Language.LanguageEntry> = [
   { tag: "en", name: "English" },
@@ -96,10 +133,34 @@ export const voicecheapLanguages: ReadonlyArray<Language.LanguageEntry> = [
   { tag: "zh", name: "mandarin" }
 ]
 
+/** A few of ElevenLabs' legacy codes: regional tags are sent as their language. */
+export const elevenlabsLanguages: ReadonlyArray<Language.LanguageEntry> = [
+  { tag: "en", name: "en" },
+  { tag: "es", name: "es" },
+  { tag: "fr", name: "fr" },
+  { tag: "de", name: "de" },
+  { tag: "ja", name: "ja" },
+  { tag: "pt-BR", name: "pt" },
+  { tag: "fil", name: "fil" }
+]
+
+/** A few of the BCP-47 tags ElevenLabs' Dubbing Projects API takes as written. */
+export const elevenlabsProjectsLanguages: ReadonlyArray<Language.LanguageEntry> = [
+  { tag: "en", name: "en" },
+  { tag: "es", name: "es" },
+  { tag: "es-MX", name: "es-MX" },
+  { tag: "fr", name: "fr" },
+  { tag: "fr-CA", name: "fr-CA" },
+  { tag: "de", name: "de" },
+  { tag: "pt-BR", name: "pt-BR" }
+]
+
 export const presets = {
   permissive: { capabilities: permissive, languages: heygenLanguages },
   heygen: { capabilities: heygen, languages: heygenLanguages },
-  voicecheap: { capabilities: voicecheap, languages: voicecheapLanguages }
+  voicecheap: { capabilities: voicecheap, languages: voicecheapLanguages },
+  elevenlabs: { capabilities: elevenlabs, languages: elevenlabsLanguages },
+  elevenlabsProjects: { capabilities: elevenlabsProjects, languages: elevenlabsProjectsLanguages }
 } as const
 
 export type PresetName = keyof typeof presets

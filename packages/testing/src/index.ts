@@ -3,7 +3,9 @@
  * vitest, is imported from `@polydub/testing/Conformance`.
  */
 
+export * as ElevenLabsSimulator from "./ElevenLabsSimulator.js"
 export * as HeyGenSimulator from "./HeyGenSimulator.js"
+export * as Loopback from "./Loopback.js"
 export * as MediaServer from "./MediaServer.js"
 export * as Presets from "./Presets.js"
 export * as Spans from "./Spans.js"

@@ -6,18 +6,18 @@
 import {
   type ApproveOptions,
   InvalidRequest,
-  Job,
-  JobRef,
+  type Job,
+  type JobRef,
   type JobState,
   Language,
+  jobMaker as makeJobs,
   mapStatus,
   ProviderHttp,
-  RefLanguage,
   type ResolvedRequest,
   Transcript,
   UnexpectedResponse
 } from "@polydub/core"
-import { DateTime, Effect, Option, Schema, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import * as Client from "../HeyGenClient.js"
 import * as Languages from "../HeyGenLanguages.js"
 
@@ -69,25 +69,7 @@ export const languageOf = (ref: JobRef, name?: string | null | undefined): strin
 }
 
 /** Builds jobs whose references carry their language and the API version that made them. */
-export const jobMaker =
-  (apiVersion: "v3" | "v2") =>
-  (kind: "translation" | "review", id: string, language: string, state: JobState, providerStatus: string) =>
-    Effect.map(DateTime.now, (observedAt) => {
-      const tagged = Option.filter(Language.normalizeOption(language), Schema.is(RefLanguage))
-      return new Job({
-        ref: new JobRef({
-          provider: Client.provider,
-          kind,
-          id,
-          apiVersion,
-          ...(Option.isSome(tagged) ? { language: tagged.value } : {})
-        }),
-        language,
-        state,
-        providerStatus,
-        observedAt
-      })
-    })
+export const jobMaker = (apiVersion: "v3" | "v2") => makeJobs(Client.provider, apiVersion)
 
 /**
  * The jobs a create request made, one per target in the order asked (HeyGen answers the ids in that
