@@ -42,7 +42,10 @@ const fuzz = vitest([
   "packages/provider-heygen/test/HeyGenWebhooks.test.ts"
 ])
 
-const chaosLines = lines(chaos, /^(chaos (heygen|voicecheap|elevenlabs):|final states:|ambiguous:|billing:|webhooks:|rate:)/)
+const chaosLines = lines(
+  chaos,
+  /^(chaos (heygen|voicecheap|elevenlabs):|final states:|ambiguous:|billing:|webhooks:|rate:)/
+)
 const fleetLines = lines(chaos, /^fleet (chaos|final states|outcome unknown|billing|rate|recovery):/)
 const fuzzLines = lines(fuzz, /^(fuzz |secrets:)/)
 const transcriptCases = lines(fuzz, /\(5,000 cases\)/)
