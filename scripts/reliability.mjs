@@ -42,7 +42,11 @@ const fuzz = vitest([
   "packages/provider-heygen/test/HeyGenWebhooks.test.ts"
 ])
 
-const chaosLines = lines(chaos, /^(chaos (heygen|voicecheap):|final states:|ambiguous:|billing:|webhooks:|rate:)/)
+const chaosLines = lines(
+  chaos,
+  /^(chaos (heygen|voicecheap|elevenlabs):|final states:|ambiguous:|billing:|webhooks:|rate:)/
+)
+const fleetLines = lines(chaos, /^fleet (chaos|final states|outcome unknown|billing|rate|recovery):/)
 const fuzzLines = lines(fuzz, /^(fuzz |secrets:)/)
 const transcriptCases = lines(fuzz, /\(5,000 cases\)/)
 const storeLines = lines(store, /^store:/)
@@ -125,6 +129,25 @@ in a different order.
 ${chaosLines.join("\n")}
 \`\`\`
 
+### Fleet chaos: runner processes killed with SIGKILL
+
+\`packages/fleet/chaos/FleetChaos.test.ts\`, in \`pnpm test:chaos\`: three runner processes of \`@polydub/fleet\` on the
+PostgreSQL and Redis this machine runs, one shared budget per vendor key, 300 durable workflows (HeyGen, a third of
+them with review, approved by the test when they reach awaiting-review; VoiceCheap), both simulators faulting as
+above, while a runner is killed with SIGKILL every few seconds and restarted 1–4 s later on a new port. Each
+workflow's end is judged against how the simulator decided its job: a job it failed must end \`failed\`, one it
+never finishes \`error\` with \`TimedOut\`. A VoiceCheap submission cut off by a kill, or answered ambiguously, ends
+\`error\` with \`OutcomeUnknown\` by design (VoiceCheap takes no key, so it is never sent again); those are counted
+apart, with the simulator's record of whether it billed the title. Peaks are per vendor key across all processes.
+The recovery figure is the time from a SIGKILL to the next step (a change of the workflow's row, or a new wait on
+its job, timed by PostgreSQL) of each unfinished workflow whose shard the killed runner held (its advisory lock);
+it includes waiting for the vendor where the job was still running, so it is also given for the workflows whose
+step was already due at the kill.
+
+\`\`\`
+${fleetLines.join("\n")}
+\`\`\`
+
 ### The job store across processes
 
 \`packages/core/test/JobStore.test.ts\` and \`packages/cli/test/Store.test.ts\`, real processes on one file:
@@ -143,7 +166,10 @@ ${[...fuzzLines, ...transcriptCases].join("\n")}
 
 - VoiceCheap takes no idempotency key and has no way to list projects, so a submission whose answer was lost
   stays unknown: polydub reports it and does not guess. The chaos figures show how many of those the vendor
-  had in fact created.
+  had in fact created. In a fleet, a VoiceCheap submission whose runner was killed with the request out ends
+  the same way once its heartbeat is 10 s old.
+- A fleet's workflows resume on another runner once the killed runner's shard locks expire (6 s); a runner
+  killed while it holds the sweeper delays every wake by as long.
 - VoiceCheap has no webhooks; the webhook faults run on HeyGen only.
 - The webhook signature scheme (hex HMAC-SHA256 of the body) comes from third-party code; HeyGen's docs do not
   state it.

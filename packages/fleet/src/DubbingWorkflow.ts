@@ -202,13 +202,23 @@ const body = (request: DubbingRequest, executionId: string) =>
       Schedule.spaced(Duration.seconds(30))
     ])
 
+    /**
+     * A step's reads and writes of the fleet's rows, tried again on the step's schedule when the
+     * database fails (a dropped connection, a failover): a step that dies is stored dead and never
+     * runs again, leaving its workflow unfinished for good. Every statement here may run twice.
+     */
+    const stored =
+      (doing: string) =>
+      <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        effect.pipe(Effect.retry({ schedule: retrySchedule, times: retry.times }), Effect.catch(rowsError(doing)))
+
     /** Records the workflow's end, then fails with `error`. */
     const fail = (error: DubbingFailed) =>
       Activity.make({
         name: "record-failure",
         execute: rows
           .finish(executionId, "error", undefined, { reason: error.reason, message: error.message })
-          .pipe(Effect.catch(rowsError("record the workflow's end")), Effect.asVoid)
+          .pipe(stored("record the workflow's end"), Effect.asVoid)
       }).pipe(Effect.andThen(Effect.fail(error)))
 
     // 1. Submit.
@@ -217,7 +227,7 @@ const body = (request: DubbingRequest, executionId: string) =>
       success: JobJson,
       error: DubbingFailed,
       execute: Effect.gen(function* () {
-        const row = yield* rows.get(executionId).pipe(Effect.catch(rowsError("read the workflow")))
+        const row = yield* rows.get(executionId).pipe(stored("read the workflow"))
         // The vendor's answer was recorded by an earlier run of this step: never submit again.
         if (row?.job !== undefined) return row.job
         const key = yield* Activity.idempotencyKey("submit")
@@ -262,7 +272,7 @@ const body = (request: DubbingRequest, executionId: string) =>
           startedAt: Date.now(),
           fingerprint: `workflow:${executionId}`
         })
-        .pipe(Effect.catch(rowsError("claim the submission's key")))
+        .pipe(stored("claim the submission's key"))
     }
 
     /**
@@ -280,7 +290,7 @@ const body = (request: DubbingRequest, executionId: string) =>
           if (age === undefined || age > timeout) return undefined
           yield* Effect.sleep(Duration.millis(500))
         }
-      }).pipe(Effect.catch(rowsError("read the claimed submission")))
+      }).pipe(stored("read the claimed submission"))
     }
 
     /** Sends the submission under `key` and records the answer before returning it. */
@@ -325,7 +335,7 @@ const body = (request: DubbingRequest, executionId: string) =>
           )
         yield* rows
           .setJob(executionId, job, request.review ? "submitted" : "approved")
-          .pipe(Effect.catch(rowsError("record the submitted job")))
+          .pipe(stored("record the submitted job"))
         yield* store.record(job).pipe(Effect.ignore)
         yield* store.removePending(key).pipe(Effect.ignore)
         return job
@@ -348,7 +358,7 @@ const body = (request: DubbingRequest, executionId: string) =>
               onNone: () => null,
               onSome: (s) => (s.state._tag !== "Queued" && s.state._tag !== "Running" ? s : null)
             })
-          }).pipe(Effect.catch(rowsError("register the wait")))
+          }).pipe(stored("register the wait"))
         })
         if (known !== null) return Option.some(known)
         if (deadline === undefined) return Option.some(yield* DurableDeferred.await(deferred))
@@ -373,9 +383,7 @@ const body = (request: DubbingRequest, executionId: string) =>
       if (current.state._tag === "AwaitingReview") {
         yield* Activity.make({
           name: "awaiting-review",
-          execute: rows
-            .setJob(executionId, current, "awaiting-review")
-            .pipe(Effect.catch(rowsError("record the review")), Effect.asVoid)
+          execute: rows.setJob(executionId, current, "awaiting-review").pipe(stored("record the review"), Effect.asVoid)
         })
         const approval = yield* DurableDeferred.await(ApprovalDeferred)
         const reviewed = current
@@ -384,7 +392,7 @@ const body = (request: DubbingRequest, executionId: string) =>
           success: JobJson,
           error: DubbingFailed,
           execute: Effect.gen(function* () {
-            const row = yield* rows.get(executionId).pipe(Effect.catch(rowsError("read the workflow")))
+            const row = yield* rows.get(executionId).pipe(stored("read the workflow"))
             // An earlier run of this step got the render job: it is not approved twice.
             if (row?.job !== undefined && refIdentity(row.job.ref) !== refIdentity(reviewed.ref)) return row.job
             const key = yield* Activity.idempotencyKey("approve")
@@ -414,7 +422,7 @@ const body = (request: DubbingRequest, executionId: string) =>
                     new DubbingFailed({ reason: "ApprovalRefused", ref: String(reviewed.ref), message: describe(e) })
                 )
               )
-            yield* rows.setJob(executionId, job, "approved").pipe(Effect.catch(rowsError("record the render job")))
+            yield* rows.setJob(executionId, job, "approved").pipe(stored("record the render job"))
             yield* store.record(job).pipe(Effect.ignore)
             return job
           })
@@ -466,7 +474,7 @@ const body = (request: DubbingRequest, executionId: string) =>
         }
         yield* store.record(final).pipe(Effect.ignore)
         const phase = final.state._tag === "Succeeded" ? "succeeded" : "failed"
-        yield* rows.finish(executionId, phase, final, undefined).pipe(Effect.catch(rowsError("record the end")))
+        yield* rows.finish(executionId, phase, final, undefined).pipe(stored("record the end"))
         return { job: final, files }
       })
     })

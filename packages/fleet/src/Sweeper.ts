@@ -7,8 +7,9 @@
  * budget as every other process's requests.
  *
  * Each sweep adds the jobs that workflows started waiting on since the last one (by the waits'
- * sequence numbers), and now and then drops the ones no workflow waits on any more (a webhook
- * delivered their state first). When the tracker sees a job come to rest, the sweeper records it in
+ * sequence numbers). Every 15th reads all the waits again — a wait's number is taken before its
+ * insert commits, so it can land behind one already read — and drops the jobs no workflow waits on
+ * any more (a webhook delivered their state first). When the tracker sees a job come to rest, the sweeper records it in
  * the job store and wakes its workflows (`wake`); webhook receivers in any process call `wake` too.
  *
  * Retention runs here as well: the cluster's stored messages of a workflow that finished (its final
@@ -86,6 +87,8 @@ export const run = (tables: Tables, options: SweeperOptions = {}) =>
     const interval = Duration.fromInputUnsafe(options.interval ?? Duration.seconds(2))
     const retention = options.retention === null ? undefined : Duration.fromInputUnsafe(options.retention ?? "1 minute")
 
+    let lastSeq = "0"
+    const tracked = new Set<string>()
     const trackers = new Map<string, JobTracker.JobTrackerService>()
     for (const id of providers.ids) {
       const provider = Option.getOrThrow(providers.get(id))
@@ -95,7 +98,8 @@ export const run = (tables: Tables, options: SweeperOptions = {}) =>
         Effect.updateContext(Context.omit(JobStore.JobStore))
       )
       trackers.set(id, tracker)
-      // A state that rests wakes its workflows; a failure here is logged and the job read again later.
+      // A state that rests wakes its workflows. The tracker reports a change once: when the wake
+      // fails, the job is forgotten, so that the next full read of the waits finds its wait again.
       yield* tracker.changes.pipe(
         Stream.runForEach((job) =>
           wake(rows, store, job).pipe(
@@ -103,7 +107,10 @@ export const run = (tables: Tables, options: SweeperOptions = {}) =>
               job.state._tag === "Queued" || job.state._tag === "Running" ? Effect.void : tracker.untrack(job.ref)
             ),
             Effect.catchCause((cause) =>
-              Effect.logWarning(`fleet sweeper: cannot wake the workflows of ${job.ref}`, cause)
+              Effect.logWarning(`fleet sweeper: cannot wake the workflows of ${job.ref}; trying again`, cause).pipe(
+                Effect.andThen(Effect.sync(() => tracked.delete(refIdentity(job.ref)))),
+                Effect.andThen(tracker.untrack(job.ref))
+              )
             )
           )
         ),
@@ -111,10 +118,13 @@ export const run = (tables: Tables, options: SweeperOptions = {}) =>
       )
     }
 
-    let lastSeq = "0"
-    const tracked = new Set<string>()
     let sweeps = 0
     const sweep = Effect.gen(function* () {
+      // Every 15th sweep reads all the waits again, not only those added since the last read: a wait
+      // takes its sequence number before its insert commits, so it can commit after a later one was
+      // read, and a wake that failed leaves its wait behind.
+      const full = ++sweeps % 15 === 0
+      if (full) lastSeq = "0"
       // New waits, with the job as last stored as the tracker's starting point.
       for (;;) {
         const batch = yield* rows.waitedJobsSince(lastSeq, 5000)
@@ -125,18 +135,18 @@ export const run = (tables: Tables, options: SweeperOptions = {}) =>
           if (tracker === undefined || row.job === null) continue
           const job = decodeJob(row.job)
           if (Result.isFailure(job)) continue
-          tracked.add(row.ref)
           // A job that already rests wakes its workflows now (the tracker only reports changes).
           if (job.success.state._tag !== "Queued" && job.success.state._tag !== "Running") {
             yield* wake(rows, store, job.success)
             continue
           }
+          tracked.add(row.ref)
           yield* tracker.track(job.success)
         }
         if (batch.length < 5000) break
       }
       // Now and then, stop following jobs nobody waits on (a webhook woke their workflows).
-      if (++sweeps % 15 === 0) {
+      if (full) {
         const waited = yield* rows.waitedRefs
         for (const [, tracker] of trackers) {
           for (const job of yield* tracker.snapshot) {

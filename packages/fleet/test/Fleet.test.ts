@@ -7,7 +7,7 @@ import { assert, layer } from "@effect/vitest"
 import { Transcript } from "@polydub/core"
 import { Fleet } from "@polydub/fleet"
 import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
-import { Context, Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { clientOf, freePort, runnerLayer } from "./harness.js"
 import { layerTestDatabase, TestDatabase } from "./services.js"
@@ -135,6 +135,84 @@ layer(worldLayer, { excludeTestServices: true, timeout: "120 seconds" })("fleet 
       assert.strictEqual(world.voicecheap.billableSubmissions(), billed)
       assert.strictEqual((yield* world.client.get(w!.ref)).phase, "succeeded")
     })
+  )
+
+  it.effect("a step whose database write fails (a dropped connection) is tried again, and the workflow finishes", () =>
+    Effect.gen(function* () {
+      const world = yield* TestWorld
+      // The next two waits a workflow registers fail in PostgreSQL; a sequence counts them, since a
+      // failed statement rolls back any other write it made.
+      yield* world.sql.unsafe(`CREATE SEQUENCE t1_flaky`)
+      yield* world.sql.unsafe(`CREATE FUNCTION t1_flaky() RETURNS trigger AS $$ BEGIN
+          IF nextval('t1_flaky') <= 2 THEN RAISE EXCEPTION 'terminating connection due to administrator command'; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql`)
+      yield* world.sql.unsafe(
+        `CREATE TRIGGER t1_flaky BEFORE INSERT ON t1_waits FOR EACH ROW EXECUTE FUNCTION t1_flaky()`
+      )
+      yield* Effect.addFinalizer(() =>
+        Effect.all([
+          world.sql.unsafe(`DROP TRIGGER IF EXISTS t1_flaky ON t1_waits`),
+          world.sql.unsafe(`DROP FUNCTION IF EXISTS t1_flaky`),
+          world.sql.unsafe(`DROP SEQUENCE IF EXISTS t1_flaky`)
+        ]).pipe(Effect.ignore)
+      )
+      const [w] = yield* world.client.start({
+        id: "flaky-1",
+        provider: "voicecheap",
+        source: world.media.url("/talk.mp4"),
+        targets: ["es"],
+        title: "flaky-1"
+      })
+      const done = yield* world.client
+        .await(w!.ref, { interval: "200 millis" })
+        .pipe(Effect.timeoutOption("20 seconds"), Effect.map(Option.getOrUndefined))
+      const failures = yield* world.sql<{ n: string }>`SELECT last_value::text AS n FROM t1_flaky`
+      assert.strictEqual(done?.phase, "succeeded", "the workflow finished")
+      assert.isAtLeast(Number(failures[0]!.n), 2, "the wait's write failed twice")
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a wait that commits after a later one was read still wakes its workflow", () =>
+    Effect.gen(function* () {
+      const world = yield* TestWorld
+      // The next wait inserted holds its sequence number uncommitted for 3 s, while the next
+      // workflow's wait, numbered after it, commits and is read by the sweeper.
+      yield* world.sql.unsafe(`CREATE SEQUENCE t1_slow`)
+      yield* world.sql.unsafe(`CREATE FUNCTION t1_slow() RETURNS trigger AS $$ BEGIN
+          IF nextval('t1_slow') = 1 THEN PERFORM pg_sleep(3); END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql`)
+      yield* world.sql.unsafe(
+        `CREATE TRIGGER t1_slow BEFORE INSERT ON t1_waits FOR EACH ROW EXECUTE FUNCTION t1_slow()`
+      )
+      yield* Effect.addFinalizer(() =>
+        Effect.all([
+          world.sql.unsafe(`DROP TRIGGER IF EXISTS t1_slow ON t1_waits`),
+          world.sql.unsafe(`DROP FUNCTION IF EXISTS t1_slow`),
+          world.sql.unsafe(`DROP SEQUENCE IF EXISTS t1_slow`)
+        ]).pipe(Effect.ignore)
+      )
+      const start = (id: string) =>
+        world.client
+          .start({ id, provider: "heygen", source: "https://videos.example/talk.mp4", targets: ["es"], title: id })
+          .pipe(Effect.map(([w]) => w!))
+      const first = yield* start("slow-1")
+      yield* world.client
+        .get(first.ref)
+        .pipe(Effect.delay("100 millis"), Effect.repeat({ until: (w) => w.job !== undefined, times: 100 }))
+      const second = yield* start("slow-2")
+      const [a, b] = yield* Effect.all(
+        [first, second].map((w) =>
+          world.client
+            .await(w.ref, { interval: "200 millis" })
+            .pipe(Effect.timeoutOption("25 seconds"), Effect.map(Option.getOrUndefined))
+        ),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(b?.phase, "succeeded", `the later wait's workflow finished: ${JSON.stringify(b?.error)}`)
+      assert.strictEqual(a?.phase, "succeeded", "the wait that committed late still woke its workflow")
+    }).pipe(Effect.scoped)
   )
 
   it.effect("approving a workflow that is not awaiting review, or an unknown one, is refused", () =>

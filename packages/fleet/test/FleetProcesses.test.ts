@@ -4,51 +4,13 @@
 // repeated (counted by the simulators, per job title). A review workflow waiting for approval when
 // its runner dies is approved afterwards and renders.
 
-import { type ChildProcess, spawn } from "node:child_process"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, layer } from "@effect/vitest"
 import { Fleet } from "@polydub/fleet"
 import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
 import { Context, Effect, Layer } from "effect"
 import { clientOf, freePort, type RunnerSetup } from "./harness.js"
+import { spawnRunner, tails } from "./processes.js"
 import { layerTestDatabase, TestDatabase } from "./services.js"
-
-const root = fileURLToPath(new URL("../../../", import.meta.url))
-
-/** Spawns a runner process; resolves once its cluster server listens. Killed with the scope. */
-/** What a runner process printed last (its output is always drained: a full pipe would block it). */
-const tails = new Map<ChildProcess, { text: string; exit?: number | string | null }>()
-
-/** Spawns a runner process; resolves once its cluster server listens. Killed with the scope. */
-const spawnRunner = (setup: RunnerSetup) =>
-  Effect.acquireRelease(
-    Effect.callback<ChildProcess>((resume) => {
-      const child = spawn(
-        process.execPath,
-        ["--import", join(root, "scripts/sources.mjs"), join(root, "packages/fleet/test/fixtures/runner.ts")],
-        { env: { ...process.env, POLYDUB_TEST_RUNNER: JSON.stringify(setup) }, stdio: ["ignore", "pipe", "pipe"] }
-      )
-      const tail: { text: string; exit?: number | string | null } = { text: "" }
-      tails.set(child, tail)
-      let ready = false
-      const onData = (data: Buffer) => {
-        tail.text = (tail.text + data.toString()).slice(-16_384)
-        if (!ready && tail.text.includes("Listening on")) {
-          ready = true
-          resume(Effect.succeed(child))
-        }
-      }
-      child.stdout!.on("data", onData)
-      child.stderr!.on("data", onData)
-      child.once("exit", (code, signal) => {
-        tail.exit = code ?? signal
-        if (!ready)
-          resume(Effect.die(new Error(`runner exited (${code ?? signal}) before it was ready:\n${tail.text}`)))
-      })
-    }),
-    (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
-  )
 
 class World extends Context.Service<
   World,

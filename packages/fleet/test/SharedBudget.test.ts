@@ -5,7 +5,6 @@
 // keeps its keys under its own random prefix and deletes them after.
 
 import { type ChildProcessByStdio, spawn } from "node:child_process"
-import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -13,16 +12,14 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 import type { Readable, Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { NodeHttpClient, NodeServices } from "@effect/platform-node"
-import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import { assert, describe, it } from "@effect/vitest"
 import { type JobRef, Source, Submission, TranslationProvider } from "@polydub/core"
 import { SharedBudget } from "@polydub/fleet"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { VoiceCheapSimulator } from "@polydub/testing"
 import { Duration, Effect, Layer, Redacted } from "effect"
-import { Redis } from "effect/persistence"
+import { redisPrefix, redisUrl } from "./services.js"
 
-const redisUrl = process.env.POLYDUB_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 const reader = fileURLToPath(new URL("./fixtures/budget-reader.ts", import.meta.url))
 
@@ -30,23 +27,6 @@ const reader = fileURLToPath(new URL("./fixtures/budget-reader.ts", import.meta.
 const budget = { limit: 30, windowMs: 1000 }
 const wide = { limit: 10_000, window: Duration.seconds(1) }
 const simWide = { limit: 10_000, windowMs: 1000 }
-
-/** A prefix of its own for each run, and every key under it deleted when the scope closes. */
-const runPrefix = Effect.gen(function* () {
-  const prefix = `polydub:test:${randomBytes(6).toString("hex")}:`
-  yield* Effect.addFinalizer(() =>
-    Effect.gen(function* () {
-      const redis = yield* Redis.Redis
-      let cursor = "0"
-      do {
-        const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", `${prefix}*`)
-        if (keys.length > 0) yield* redis.send("DEL", ...keys)
-        cursor = next
-      } while (cursor !== "0")
-    }).pipe(Effect.provide(NodeRedis.layer({ url: redisUrl })), Effect.ignore)
-  )
-  return prefix
-})
 
 /** The most arrivals in any window of `windowMs` (sliding, starting at each arrival). */
 const peakIn = (times: ReadonlyArray<number>, windowMs: number): number => {
@@ -136,7 +116,7 @@ describe("SharedBudget on Redis", () => {
    * handling times, so a stall here bunches them without any sender doing so).
    */
   const fleetRun = Effect.gen(function* () {
-    const prefix = yield* runPrefix
+    const prefix = yield* redisPrefix
     const sim = yield* VoiceCheapSimulator.serve({
       processingMs: 60_000,
       rateLimits: { status: budget, translate: simWide, projects: simWide }
@@ -207,7 +187,7 @@ describe("SharedBudget on Redis", () => {
 
   it.live("two API keys keep two budgets: each spends its own in full while the other runs", () =>
     Effect.gen(function* () {
-      const prefix = yield* runPrefix
+      const prefix = yield* redisPrefix
       const simOptions = { processingMs: 60_000, rateLimits: { status: budget, translate: simWide, projects: simWide } }
       const one = yield* VoiceCheapSimulator.serve({ ...simOptions, accounts: [{ apiKey: "vc_sim_key_one_000001" }] })
       const two = yield* VoiceCheapSimulator.serve({ ...simOptions, accounts: [{ apiKey: "vc_sim_key_two_000002" }] })

@@ -8,12 +8,33 @@ import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { Loopback } from "@polydub/testing"
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
-import { clientLayer } from "./services.js"
+import { clientLayer, redisUrl } from "./services.js"
 
-/** Where the simulators are, as a runner process is told through its environment. */
+/** A budget as JSON carries it (`window` as a duration string, e.g. `"1 second"`). */
+interface BudgetJson {
+  readonly limit: number
+  readonly window: Duration.Input
+}
+
+/**
+ * Where the simulators are, as a runner process is told through its environment, with the client
+ * settings a test wants instead of the vendors' defaults (budgets, time-outs: durations as strings).
+ */
 export interface Vendors {
-  readonly heygen: { readonly baseUrl: string; readonly apiKey: string }
-  readonly voicecheap: { readonly baseUrl: string; readonly apiKey: string }
+  readonly heygen: {
+    readonly baseUrl: string
+    readonly apiKey: string
+    readonly budget?: BudgetJson | undefined
+    readonly timeouts?: { readonly read?: Duration.Input; readonly write?: Duration.Input } | undefined
+  }
+  readonly voicecheap: {
+    readonly baseUrl: string
+    readonly apiKey: string
+    readonly budgets?:
+      | { readonly status?: BudgetJson; readonly translate?: BudgetJson; readonly projects?: BudgetJson }
+      | undefined
+    readonly timeouts?: { readonly read?: Duration.Input; readonly upload?: Duration.Input } | undefined
+  }
 }
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeServices.layer)
@@ -28,14 +49,21 @@ export const providersLayer = (vendors: Vendors, budgetPrefix?: string) => {
       ? undefined
       : SharedBudget.layer({
           prefix: budgetPrefix,
-          redis: { url: process.env.POLYDUB_TEST_REDIS_URL ?? "redis://127.0.0.1:6379" }
+          redis: { url: redisUrl }
         })
   const heygenOptions = {
     apiKey: Redacted.make(vendors.heygen.apiKey),
     baseUrl: vendors.heygen.baseUrl,
-    uploadBaseUrl: vendors.heygen.baseUrl
+    uploadBaseUrl: vendors.heygen.baseUrl,
+    budget: vendors.heygen.budget,
+    timeouts: vendors.heygen.timeouts
   }
-  const voicecheapOptions = { apiKey: Redacted.make(vendors.voicecheap.apiKey), baseUrl: vendors.voicecheap.baseUrl }
+  const voicecheapOptions = {
+    apiKey: Redacted.make(vendors.voicecheap.apiKey),
+    baseUrl: vendors.voicecheap.baseUrl,
+    budgets: vendors.voicecheap.budgets,
+    timeouts: vendors.voicecheap.timeouts
+  }
   const heygen =
     limiter === undefined ? HeyGen.layer(heygenOptions) : HeyGen.layerWith(heygenOptions).pipe(Layer.provide(limiter))
   const voicecheap =
@@ -55,6 +83,8 @@ export const providersLayer = (vendors: Vendors, budgetPrefix?: string) => {
 }
 
 export interface RunnerSetup {
+  /** Names the runner's database connections (`application_name`), so a test can tell whose locks are whose. */
+  readonly name?: string | undefined
   readonly databaseUrl: string
   readonly tablePrefix: string
   readonly port: number
@@ -82,7 +112,7 @@ export const runnerLayer = (setup: RunnerSetup) =>
     Layer.provide(providersLayer(setup.vendors, setup.budgetPrefix)),
     Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeServices.layer)),
     // A runner holds connections for its shard locks and its message polling besides the workflows' own.
-    Layer.provide(clientLayer(setup.databaseUrl, 16))
+    Layer.provide(clientLayer(setup.databaseUrl, 16, setup.name))
   )
 
 /** A client of the test's fleet, on its own pool. */

@@ -4,9 +4,31 @@
 // from, e.g. postgres://postgres@127.0.0.1:5432/postgres).
 
 import { randomBytes } from "node:crypto"
+import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Redacted } from "effect"
+import { Redis } from "effect/persistence"
 import { SqlClient } from "effect/sql"
+
+/** The Redis of the shared-budget tests: 127.0.0.1:6379, or `POLYDUB_TEST_REDIS_URL`. */
+export const redisUrl: string = process.env.POLYDUB_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
+
+/** A Redis key prefix of its own for each run, and every key under it deleted when the scope closes. */
+export const redisPrefix = Effect.gen(function* () {
+  const prefix = `polydub:test:${randomBytes(6).toString("hex")}:`
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function* () {
+      const redis = yield* Redis.Redis
+      let cursor = "0"
+      do {
+        const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", `${prefix}*`)
+        if (keys.length > 0) yield* redis.send("DEL", ...keys)
+        cursor = next
+      } while (cursor !== "0")
+    }).pipe(Effect.provide(NodeRedis.layer({ url: redisUrl })), Effect.ignore)
+  )
+  return prefix
+})
 
 /** Where test databases are created and dropped from. */
 export const adminUrl: string = process.env.POLYDUB_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
@@ -19,8 +41,8 @@ export const urlOf = (database: string): string => {
 }
 
 /** A pool of its own to `url`: separate pools are separate connections, as separate processes have. */
-export const clientLayer = (url: string, maxConnections = 4) =>
-  PgClient.layer({ url: Redacted.make(url), maxConnections, applicationName: "polydub-test" })
+export const clientLayer = (url: string, maxConnections = 4, applicationName = "polydub-test") =>
+  PgClient.layer({ url: Redacted.make(url), maxConnections, applicationName })
 
 /** Runs `statement` on the admin database, on a connection opened and closed for it. */
 const admin = <A, E>(statement: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
