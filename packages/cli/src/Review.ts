@@ -14,7 +14,7 @@ import { readFile } from "node:fs/promises"
 import { createServer } from "node:http"
 import { fileURLToPath } from "node:url"
 import { NodeHttpServer } from "@effect/platform-node"
-import { type Job, JobStore, Source, Submission } from "@polydub/core"
+import { type Job, JobStore, Source, Submission, type TranslationProviderService } from "@polydub/core"
 import { MediaServer, SampleMedia } from "@polydub/testing"
 import { Console, Context, Effect, Layer, Option, Scope } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -22,7 +22,7 @@ import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { storePath } from "./LocalStore.js"
 import { type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
 import * as ReviewApi from "./ReviewApi.js"
-import { makeEmbedded, ReviewDesk } from "./ReviewDesk.js"
+import { type EmbeddedDesk, makeEmbedded, ReviewDesk } from "./ReviewDesk.js"
 
 // ---------------------------------------------------------------------------------------------
 // The page
@@ -100,15 +100,15 @@ export const serveDesk = Effect.fnUntraced(function* (
 // The command
 // ---------------------------------------------------------------------------------------------
 
-/** Starts a HeyGen review job on the sample video, served on loopback, and puts it on the desk. */
-const startSample = Effect.fnUntraced(function* (
-  desk: ReturnType<typeof makeEmbedded>,
-  provider: Effect.Success<ReturnType<Providers["Service"]["get"]>>
+/** Starts a HeyGen review job on the sample video (served on loopback for the scope) and puts it on the desk. */
+export const startSample = Effect.fnUntraced(function* (
+  desk: EmbeddedDesk,
+  provider: TranslationProviderService,
+  title = "Sample review (simulated)"
 ) {
   const sample = SampleMedia.sampleVideo()
   const media = yield* MediaServer.serve([{ path: "/videos/sample.mp4", size: sample.byteLength, body: sample }])
   const source = media.url("/videos/sample.mp4")
-  const title = "Sample review (simulated)"
   const jobs = yield* provider
     .submit({ source: Source.url(source), targets: ["es"], review: true, captions: true, title })
     .pipe(Submission.all)

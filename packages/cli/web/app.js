@@ -247,7 +247,8 @@ const Player = ({ media, videoRef, onTime }) => {
   const label = media.kind === "output" ? "Rendered video" : media.kind === "preview" ? "Preview" : "Source video"
   return html`<figure class="player">
     <video ref=${videoRef} src=${media.url} controls preload="auto" aria-label=${label}
-      onTimeUpdate=${(e) => onTime(e.currentTarget.currentTime * 1000)}></video>
+      onTimeUpdate=${(e) => onTime(e.currentTarget.currentTime * 1000)}
+      onSeeked=${(e) => onTime(e.currentTarget.currentTime * 1000)}></video>
     <figcaption>${label}</figcaption>
   </figure>`
 }
@@ -513,4 +514,6 @@ const App = () => {
     : html`<${JobView} key=${ref} jobRef=${ref} back=${() => setRef(undefined)} />`
 }
 
-render(html`<${App} />`, document.getElementById("app"))
+const container = document.getElementById("app")
+container.textContent = "" // the "Loading…" placeholder
+render(html`<${App} />`, container)

@@ -63,12 +63,24 @@ export const serve = (files: ReadonlyArray<MediaFile>): Effect.Effect<MediaServe
       }
       if (file.hang === true) return
       if (file.body !== undefined) {
-        res.writeHead(200, {
-          "content-type": file.mediaType ?? "video/mp4",
-          "content-length": String(file.body.byteLength)
+        // A playable file, with byte ranges so a browser's <video> can seek in it.
+        const type = file.mediaType ?? "video/mp4"
+        const size = file.body.byteLength
+        const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "")
+        const start = m === null ? 0 : Number(m[1])
+        const end = m === null || m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1)
+        if (m !== null && start >= size) {
+          return void res.writeHead(416, { "content-range": `bytes */${size}` }).end()
+        }
+        res.writeHead(m === null ? 200 : 206, {
+          "content-type": type,
+          "accept-ranges": "bytes",
+          "content-length": String(end - start + 1),
+          ...(m === null ? {} : { "content-range": `bytes ${start}-${end}/${size}` })
         })
-        bytes += req.method === "HEAD" ? 0 : file.body.byteLength
-        return void res.end(req.method === "HEAD" ? undefined : file.body)
+        if (req.method === "HEAD") return void res.end()
+        bytes += end - start + 1
+        return void res.end(file.body.subarray(start, end + 1))
       }
       res.writeHead(200, {
         "content-type": file.mediaType ?? "video/mp4",
