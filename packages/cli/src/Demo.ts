@@ -174,6 +174,10 @@ export const runDemo = (out: string) =>
       ])}`
     )
     yield* Console.log(`\nfiles saved under ./${out}/ — ${rows.reduce((n, r) => n + r.files.length, 0)} in all`)
+    yield* Console.log(
+      "\nTo review, edit and approve a HeyGen job in a browser on the same simulators: " +
+        "`./run polydub review` (or `polydub review`), then open http://127.0.0.1:8090/review/"
+    )
     const failed = rows.filter((r) => r.job.state._tag !== "Succeeded")
     if (failed.length > 0) return yield* new JobFailed({ message: `${failed.length} job(s) did not succeed` })
   }).pipe(Effect.scoped, Effect.provide(platform))
