@@ -327,7 +327,14 @@ export const makeFleet = Effect.fnUntraced(function* () {
           ...(approval.captions === undefined ? {} : { captions: approval.captions }),
           ...(approval.audioOnly === undefined ? {} : { audioOnly: approval.audioOnly })
         })
-        .pipe(Effect.map(view), Effect.mapError(fleetError))
+        .pipe(
+          // The approval is recorded; the workflow leaves awaiting-review once a runner takes it up.
+          Effect.map((info) => {
+            const shown = view(info)
+            return shown.status === "awaiting-review" ? { ...shown, status: "rendering" as const } : shown
+          }),
+          Effect.mapError(fleetError)
+        )
   }
   return service
 })

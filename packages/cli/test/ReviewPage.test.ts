@@ -127,7 +127,7 @@ describe("the review desk in Chromium", () => {
     }
 
     await page.keyboard.press("Control+s")
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("Saved.")
+    await expect.poll(() => page.getByRole("status").textContent(), { timeout: 15_000 }).toBe("Saved.")
     const saved = await Effect.runPromise(setup.heygen.transcript(setup.jobs[0]!.ref))
     expect(saved.cues[0]?.text).toBe("Bienvenidos a la actualización trimestral.")
 

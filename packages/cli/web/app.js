@@ -263,6 +263,7 @@ const JobView = ({ jobRef, back }) => {
   const [limits, setLimits] = useState(loadLimits)
   const [time, setTime] = useState(0)
   const [render, setRender] = useState({ captions: false, audioOnly: false })
+  const [approved, setApproved] = useState(false) // approved from this page: follow the render
   const videoRef = useRef(null)
   const textRefs = useRef([])
 
@@ -287,12 +288,18 @@ const JobView = ({ jobRef, back }) => {
     if (job === undefined || (job.status !== "rendering" && job.status !== "preparing")) return
     const timer = setInterval(() => {
       api.job(jobRef).then(
-        (next) => (next.status === "awaiting-review" && rows === undefined ? load() : setJob(next)),
+        (next) =>
+          // A fleet shows the workflow awaiting review until a runner takes the approval up.
+          approved && next.status === "awaiting-review"
+            ? undefined
+            : next.status === "awaiting-review" && rows === undefined
+              ? load()
+              : setJob(next),
         () => undefined
       )
     }, 1000)
     return () => clearInterval(timer)
-  }, [job, jobRef, rows, load])
+  }, [job, jobRef, rows, load, approved])
 
   const checks = useMemo(() => (rows === undefined ? [] : checkCues(rows, limits)), [rows, limits])
   const errorCount = checks.reduce((n, c) => n + c.errors.length, 0)
@@ -373,7 +380,8 @@ const JobView = ({ jobRef, back }) => {
       if (job.renderOptions.captions) options.captions = render.captions
       if (job.renderOptions.audioOnly) options.audioOnly = render.audioOnly
       const next = await api.approve(jobRef, options)
-      setJob(next)
+      setApproved(true)
+      setJob(next.status === "awaiting-review" ? { ...next, status: "rendering" } : next)
       setMessage({ kind: "status", text: "Approved: the vendor is rendering." })
     } catch (e) {
       setMessage({ kind: "alert", text: `Not approved: ${e.message}` })
