@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto"
 import { Transcript } from "@polydub/core"
 import { FleetApi } from "@polydub/fleet"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
 import {
   HttpApi,
   HttpApiBuilder,
@@ -40,7 +40,9 @@ export class Conflict extends Schema.TaggedError<Conflict>()(
 export const TranscriptView = Schema.Struct({
   transcript: Transcript.Transcript,
   /** Names this cue list: a save must send it back. */
-  version: Schema.String
+  version: Schema.String,
+  /** The source-language cues, read-only, where the vendor gives them beside the translation. */
+  source: Schema.optionalKey(Transcript.Transcript)
 })
 
 /** `PUT /review/api/transcript`: the edited cues and the version they were edited from. */
@@ -106,7 +108,15 @@ const ReviewLive = HttpApiBuilder.group(
       .handle("jobs", () => Effect.map(desk.list, (jobs) => ({ mode: desk.mode, jobs })))
       .handle("job", ({ query }) => desk.get(query.ref))
       .handle("transcript", ({ query }) =>
-        Effect.map(read(query.ref), ({ transcript }) => ({ transcript, version: versionOf(transcript) }))
+        Effect.gen(function* () {
+          const { job, provider, transcript } = yield* read(query.ref)
+          // The source text is an aid: without it (a vendor without one, a failed read) the page shows the translation alone.
+          const source =
+            provider.sourceTranscript === undefined
+              ? undefined
+              : Option.getOrUndefined(yield* Effect.option(provider.sourceTranscript(job.ref)))
+          return { transcript, version: versionOf(transcript), ...(source === undefined ? {} : { source }) }
+        })
       )
       .handle("save", ({ query, payload }) =>
         Effect.gen(function* () {

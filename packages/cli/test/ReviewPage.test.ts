@@ -107,6 +107,8 @@ describe("the review desk in Chromium", () => {
     await expect.poll(() => textOf(page, 1).inputValue()).toContain("Welcome to the quarterly update")
 
     const cue1 = page.locator('li.cue[data-cue="1"]')
+    // HeyGen gives the source text beside the translation.
+    await expect.poll(() => cue1.locator(".source").textContent()).toContain("Welcome to the quarterly update.")
     const long = "Bienvenidos a la actualización trimestral de nuestra empresa, con todas las novedades del equipo"
     await textOf(page, 1).fill(long)
     await expect
@@ -115,6 +117,26 @@ describe("the review desk in Chromium", () => {
     await page.getByLabel("Line length (characters)").fill("200")
     await textOf(page, 1).fill("Bienvenidos a la actualización trimestral.")
     await expect.poll(() => cue1.locator(".warning").count()).toBe(0)
+
+    // Inverted times are an error, and a save is refused until they are fixed.
+    const cue3 = page.locator('li.cue[data-cue="3"]')
+    await cue3.getByLabel("End").fill("00:00:01.000")
+    await expect.poll(() => cue3.locator(".error").allTextContents()).toContain("ends before it starts")
+    await page.keyboard.press("Control+s")
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("Not saved: fix 1 error first")
+    await cue3.getByLabel("End").fill("00:00:08.500")
+    await expect.poll(() => cue3.locator(".error").count()).toBe(0)
+
+    // Split a cue at the cursor and merge it back, from the keyboard.
+    await textOf(page, 2).focus()
+    await textOf(page, 2).evaluate((el: any) => el.setSelectionRange(22, 22)) // after "[Spanish] This quarter"
+    await page.keyboard.press("Alt+s")
+    await expect.poll(() => page.locator("li.cue").count()).toBe(4)
+    expect(await textOf(page, 3).inputValue()).toBe("we shipped three new features.")
+    await page.keyboard.press("Alt+ArrowUp")
+    await page.keyboard.press("Alt+m")
+    await expect.poll(() => page.locator("li.cue").count()).toBe(3)
+    expect(await textOf(page, 2).inputValue()).toBe("[Spanish] This quarter we shipped three new features.")
 
     // The current cue is highlighted as the video plays through it.
     await page.locator('li.cue[data-cue="2"]').getByRole("button", { name: "Play from cue 2" }).click()

@@ -207,8 +207,19 @@ const Keys = () => html`<details class="keys">
   </dl>
 </details>`
 
-const CueRow = ({ row, index, check, current, onChange, onSeek, textRef }) => {
+/** The source-language text shown beside a cue: the source cues its time span overlaps. */
+const sourceTextOf = (row, source) => {
+  if (source === undefined) return undefined
+  const start = parseTime(row.startText)
+  const end = parseTime(row.endText)
+  if (start === undefined || end === undefined) return undefined
+  const texts = source.filter((c) => c.start < Math.max(end, start + 1) && c.end > start).map((c) => c.text)
+  return texts.length === 0 ? undefined : texts.join(" ")
+}
+
+const CueRow = ({ row, index, check, current, onChange, onSeek, textRef, source }) => {
   const id = `cue-${row.key}`
+  const original = sourceTextOf(row, source)
   const problems = [...check.errors, ...check.warnings]
   return html`<li
     class=${`cue${current ? " current" : ""}${check.errors.length > 0 ? " has-error" : ""}`}
@@ -226,9 +237,14 @@ const CueRow = ({ row, index, check, current, onChange, onSeek, textRef }) => {
       <label>End <input class="time" value=${row.endText} aria-invalid=${check.errors.some((e) => e.startsWith("end") || e.startsWith("ends")) ? "true" : undefined}
         onInput=${(e) => onChange({ endText: e.currentTarget.value })} /></label>
     </div>
+    ${
+      original === undefined
+        ? null
+        : html`<p class="source" id=${`${id}-source`}><span class="muted">Source: </span>${original}</p>`
+    }
     <label class="text-label" for=${`${id}-text`}>Text of cue ${index + 1}${row.speaker === undefined ? "" : ` (${row.speaker})`}</label>
     <textarea id=${`${id}-text`} ref=${textRef} rows=${Math.max(2, row.text.split("\n").length)}
-      aria-describedby=${problems.length > 0 ? `${id}-checks` : undefined}
+      aria-describedby=${[original === undefined ? "" : `${id}-source`, problems.length > 0 ? `${id}-checks` : ""].join(" ").trim() || undefined}
       aria-invalid=${check.errors.length > 0 ? "true" : undefined}
       value=${row.text} onInput=${(e) => onChange({ text: e.currentTarget.value })}></textarea>
     ${
@@ -258,6 +274,7 @@ const JobView = ({ jobRef, back }) => {
   const [rows, setRows] = useState(undefined)
   const [saved, setSaved] = useState(undefined) // the rows as last saved or loaded
   const [version, setVersion] = useState(undefined)
+  const [source, setSource] = useState(undefined) // the source-language cues, where the vendor gives them
   const [message, setMessage] = useState(undefined) // { kind: "status" | "alert", text }
   const [busy, setBusy] = useState(false)
   const [limits, setLimits] = useState(loadLimits)
@@ -276,6 +293,7 @@ const JobView = ({ jobRef, back }) => {
       setRows(loaded)
       setSaved(loaded)
       setVersion(t.version)
+      setSource(t.source?.cues)
     }
   }, [jobRef])
 
@@ -475,7 +493,7 @@ const JobView = ({ jobRef, back }) => {
               <ol class="cues">
                 ${rows.map(
                   (row, i) => html`<${CueRow} key=${row.key} row=${row} index=${i} check=${checks[i]}
-                    current=${i === currentIndex} onChange=${(patch) => change(i, patch)} onSeek=${() => seek(i)}
+                    current=${i === currentIndex} source=${source} onChange=${(patch) => change(i, patch)} onSeek=${() => seek(i)}
                     textRef=${(el) => (textRefs.current[i] = el)} />`
                 )}
               </ol>
