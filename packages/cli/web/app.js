@@ -150,7 +150,9 @@ const JobList = ({ open }) => {
         (e) => live && setState((s) => ({ ...s, error: e.message }))
       )
     load()
-    const timer = setInterval(load, 2000)
+    // Each refresh reads every listed job from its vendor (embedded mode): often enough to see a
+    // job arrive, rarely enough to leave the vendor's status budget to the jobs themselves.
+    const timer = setInterval(load, 5000)
     return () => {
       live = false
       clearInterval(timer)
