@@ -175,7 +175,7 @@ export const runDemo = (out: string) =>
     )
     yield* Console.log(`\nfiles saved under ./${out}/ — ${rows.reduce((n, r) => n + r.files.length, 0)} in all`)
     yield* Console.log(
-      "\nTo review, edit and approve a HeyGen job in a browser on the same simulators: " +
+      "\nTo review, edit and approve a HeyGen job in a browser (a sample job on the embedded simulators): " +
         "`./run polydub review` (or `polydub review`), then open http://127.0.0.1:8090/review/"
     )
     const failed = rows.filter((r) => r.job.state._tag !== "Succeeded")
