@@ -185,6 +185,15 @@ export const makeEmbedded = (options: EmbeddedOptions): EmbeddedDesk => {
     return entries.get(String(parsed)) ?? { ref: parsed }
   })
 
+  /**
+   * HeyGen's proofread still reads as awaiting review after its render started: once approved here,
+   * the desk refuses to read, save or approve it again.
+   */
+  const notApprovedHere = (entry: Entry) =>
+    entry.render === undefined
+      ? Effect.void
+      : Effect.fail(new NotAwaitingReview({ message: `${entry.ref} was approved; it renders as ${entry.render.ref}` }))
+
   /** The store's jobs that may await review: review jobs its last read left open or awaiting review. */
   const fromStore = Effect.gen(function* () {
     if (options.store === undefined) return
@@ -215,6 +224,7 @@ export const makeEmbedded = (options: EmbeddedOptions): EmbeddedDesk => {
     get: (ref) => Effect.flatMap(entryOf(ref), read),
     underReview: Effect.fnUntraced(function* (ref) {
       const entry = yield* entryOf(ref)
+      yield* notApprovedHere(entry)
       const provider = yield* providerOf(entry.ref.provider)
       const job = yield* provider.get(entry.ref).pipe(Effect.mapError(vendorError(provider.id)))
       if (job.state._tag !== "AwaitingReview") {
@@ -224,6 +234,8 @@ export const makeEmbedded = (options: EmbeddedOptions): EmbeddedDesk => {
     }),
     approve: Effect.fnUntraced(function* (ref, approval) {
       const entry = yield* entryOf(ref)
+      // A second approval would start (and bill) a second render.
+      yield* notApprovedHere(entry)
       const provider = yield* providerOf(entry.ref.provider)
       const approveOptions: ApproveOptions = {
         ...(approval.captions === undefined ? {} : { captions: approval.captions }),
