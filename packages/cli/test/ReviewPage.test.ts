@@ -24,6 +24,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { serveDesk, startSample } from "../src/Review.js"
 import { makeEmbedded } from "../src/ReviewDesk.js"
 
+/** How long a check waits for the page: generous, as a loaded CI machine renders slowly. */
+const patient = { timeout: 10_000 }
+
 const chromiumPath = process.env.POLYDUB_CHROMIUM ?? "/usr/bin/chromium"
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 
@@ -104,11 +107,13 @@ describe("the review desk in Chromium", () => {
     const page = await openJob("Quarterly update")
     // The source video is real media: the browser decodes it.
     await expect.poll(() => videoState(page), { timeout: 10_000 }).toMatchObject({ playable: true })
-    await expect.poll(() => textOf(page, 1).inputValue()).toContain("Welcome to the quarterly update")
+    await expect.poll(() => textOf(page, 1).inputValue(), patient).toContain("Welcome to the quarterly update")
 
     const cue1 = page.locator('li.cue[data-cue="1"]')
     // HeyGen gives the source text beside the translation.
-    await expect.poll(() => cue1.locator(".source").textContent()).toContain("Welcome to the quarterly update.")
+    await expect
+      .poll(() => cue1.locator(".source").textContent(), patient)
+      .toContain("Welcome to the quarterly update.")
     const long = "Bienvenidos a la actualización trimestral de nuestra empresa, con todas las novedades del equipo"
     await textOf(page, 1).fill(long)
     await expect
@@ -116,31 +121,31 @@ describe("the review desk in Chromium", () => {
       .toEqual(expect.arrayContaining([expect.stringContaining("reading speed")]))
     await page.getByLabel("Line length (characters)").fill("200")
     await textOf(page, 1).fill("Bienvenidos a la actualización trimestral.")
-    await expect.poll(() => cue1.locator(".warning").count()).toBe(0)
+    await expect.poll(() => cue1.locator(".warning").count(), patient).toBe(0)
 
     // Inverted times are an error, and a save is refused until they are fixed.
     const cue3 = page.locator('li.cue[data-cue="3"]')
     await cue3.getByLabel("End").fill("00:00:01.000")
-    await expect.poll(() => cue3.locator(".error").allTextContents()).toContain("ends before it starts")
+    await expect.poll(() => cue3.locator(".error").allTextContents(), patient).toContain("ends before it starts")
     await page.keyboard.press("Control+s")
-    await expect.poll(() => page.getByRole("alert").textContent()).toContain("Not saved: fix 1 error first")
+    await expect.poll(() => page.getByRole("alert").textContent(), patient).toContain("Not saved: fix 1 error first")
     await cue3.getByLabel("End").fill("00:00:08.500")
-    await expect.poll(() => cue3.locator(".error").count()).toBe(0)
+    await expect.poll(() => cue3.locator(".error").count(), patient).toBe(0)
 
     // Split a cue at the cursor and merge it back, from the keyboard.
     await textOf(page, 2).focus()
     await textOf(page, 2).evaluate((el: any) => el.setSelectionRange(22, 22)) // after "[Spanish] This quarter"
     await page.keyboard.press("Alt+s")
-    await expect.poll(() => page.locator("li.cue").count()).toBe(4)
+    await expect.poll(() => page.locator("li.cue").count(), patient).toBe(4)
     expect(await textOf(page, 3).inputValue()).toBe("we shipped three new features.")
     await page.keyboard.press("Alt+ArrowUp")
     await page.keyboard.press("Alt+m")
-    await expect.poll(() => page.locator("li.cue").count()).toBe(3)
+    await expect.poll(() => page.locator("li.cue").count(), patient).toBe(3)
     expect(await textOf(page, 2).inputValue()).toBe("[Spanish] This quarter we shipped three new features.")
 
     // The current cue is highlighted as the video plays through it.
     await page.locator('li.cue[data-cue="2"]').getByRole("button", { name: "Play from cue 2" }).click()
-    await expect.poll(() => page.locator('li.cue[aria-current="true"]').getAttribute("data-cue")).toBe("2")
+    await expect.poll(() => page.locator('li.cue[aria-current="true"]').getAttribute("data-cue"), patient).toBe("2")
 
     if (process.env.UPDATE_SCREENSHOT === "1") {
       await page.screenshot({ path: join(root, "docs/review-desk.png") })
@@ -172,7 +177,7 @@ describe("the review desk in Chromium", () => {
       setup.heygen.reviseTranscript(job.ref, new Transcript.Transcript({ cues: theirs.cues.slice(0, 2) }))
     )
     await page.getByRole("button", { name: "Save" }).click()
-    await expect.poll(() => page.getByRole("alert").textContent()).toContain("someone else changed these cues")
+    await expect.poll(() => page.getByRole("alert").textContent(), patient).toContain("someone else changed these cues")
     expect(await textOf(page, 3).inputValue()).toBe("Mi versión.")
     const after = await Effect.runPromise(setup.heygen.transcript(job.ref))
     expect(after.cues.length).toBe(2)
