@@ -5,8 +5,6 @@
  * failed, 2 usage, 3 authentication or provider error).
  */
 
-import { homedir } from "node:os"
-import { join } from "node:path"
 import {
   Idempotency,
   isResting,
@@ -29,8 +27,10 @@ import { Config, Console, Duration, Effect, FileSystem, Option, References, Stre
 import { Argument, Command, Flag } from "effect/cli"
 import { runDemo } from "./Demo.js"
 import * as FleetMode from "./FleetMode.js"
+import { storePath } from "./LocalStore.js"
 import { download, JobFailed, line, printable, printJob, table } from "./Output.js"
 import { embeddedTimings, type ProviderName, Providers, providerNames, UsageError } from "./Providers.js"
+import { review } from "./Review.js"
 import { serve } from "./Serve.js"
 import { worker } from "./Worker.js"
 
@@ -73,12 +73,6 @@ const jobRefOf = (ref: string) =>
   Effect.map(FleetMode.jobOf(ref), (job) => (Option.isSome(job) ? String(job.value.ref) : ref))
 
 const providerOf = (ref: JobRef) => Effect.flatMap(Providers, (p) => p.get(ref.provider as ProviderName))
-
-/** The CLI's job store: `POLYDUB_STORE`, or `~/.polydub/jobs.json`. Jobs on an embedded simulator are not kept. */
-const storePath = Config.String("POLYDUB_STORE").pipe(
-  Config.withDefault(join(homedir(), ".polydub", "jobs.json")),
-  Effect.orElseSucceed(() => join(homedir(), ".polydub", "jobs.json"))
-)
 
 /**
  * What the store holds. Records it cannot read stay in the file; they are reported here, on stderr
@@ -688,7 +682,8 @@ export const polydub = Command.make("polydub").pipe(
     simulate,
     demo,
     worker,
-    serve
+    serve,
+    review
   ]),
   Command.withDescription("Translate (dub) videos on HeyGen, VoiceCheap or ElevenLabs — or on the embedded simulators")
 )

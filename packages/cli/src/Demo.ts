@@ -17,7 +17,7 @@ import {
 import { ElevenLabs } from "@polydub/provider-elevenlabs"
 import { HeyGen } from "@polydub/provider-heygen"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
-import { ElevenLabsSimulator, HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
+import { ElevenLabsSimulator, HeyGenSimulator, MediaServer, SampleMedia, VoiceCheapSimulator } from "@polydub/testing"
 import { Console, Context, Effect, Layer, Redacted, Scope } from "effect"
 import { download, JobFailed, line, table } from "./Output.js"
 import { embeddedTimings } from "./Providers.js"
@@ -63,7 +63,10 @@ export const runDemo = (out: string) =>
       ...embeddedTimings.elevenlabs,
       rateLimit: { limit: 10_000, windowMs: 60_000 }
     })
-    const media = yield* MediaServer.serve([{ path: "/videos/quarterly-update.mp4", size: 2 * 1024 * 1024 }])
+    const sample = SampleMedia.sampleVideo()
+    const media = yield* MediaServer.serve([
+      { path: "/videos/quarterly-update.mp4", size: sample.byteLength, body: sample }
+    ])
     yield* Console.error(
       "polydub demo: everything below runs on the embedded simulators over loopback; nothing is sent to a vendor"
     )
@@ -72,7 +75,7 @@ export const runDemo = (out: string) =>
         `ElevenLabs simulator at ${elevenLabsSim.baseUrl}`
     )
     const source = Source.url(media.url("/videos/quarterly-update.mp4"))
-    yield* say(`source video: ${source.url} (2 MiB)`)
+    yield* say(`source video: ${source.url} (${Math.round(sample.byteLength / 1024)} KiB, a playable sample)`)
 
     const heygen = yield* buildProvider(
       HeyGen.layer({ apiKey: Redacted.make(heygenSim.apiKey), baseUrl: heygenSim.baseUrl, budget }).pipe(
@@ -171,6 +174,10 @@ export const runDemo = (out: string) =>
       ])}`
     )
     yield* Console.log(`\nfiles saved under ./${out}/ — ${rows.reduce((n, r) => n + r.files.length, 0)} in all`)
+    yield* Console.log(
+      "\nTo review, edit and approve a HeyGen job in a browser (a sample job on the embedded simulators): " +
+        "`./run polydub review` (or `polydub review`), then open http://127.0.0.1:8090/review/"
+    )
     const failed = rows.filter((r) => r.job.state._tag !== "Succeeded")
     if (failed.length > 0) return yield* new JobFailed({ message: `${failed.length} job(s) did not succeed` })
   }).pipe(Effect.scoped, Effect.provide(platform))

@@ -4,12 +4,18 @@
  * fleet client, not a runner: `polydub worker` processes execute the workflows it starts. It needs
  * `POLYDUB_DATABASE_URL`; the vendor keys (as for `polydub worker`) let it read and revise
  * transcripts under review and check languages before a start; `HEYGEN_WEBHOOK_SECRET` (the secret
- * HeyGen gave the endpoint) mounts `POST /webhooks/heygen`. VoiceCheap sends no webhooks.
+ * HeyGen gave the endpoint) mounts `POST /webhooks/heygen`. VoiceCheap sends no webhooks. The review
+ * desk (`polydub review`'s page) is mounted at `/review/`, on the fleet's workflows awaiting review.
  */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
 import { DubbingWorkflow, Fleet, FleetApi, PgJobStore } from "@polydub/fleet"
 import { Config, Console, Effect, Layer, Option, type Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
+import { HttpRouter } from "effect/http"
 import { UsageError } from "./Providers.js"
+import * as Review from "./Review.js"
+import { makeFleet, ReviewDesk } from "./ReviewDesk.js"
 import { providersFromEnvOption, requireDatabase } from "./Worker.js"
 
 const webhookSecret = Config.option(Config.Redacted("HEYGEN_WEBHOOK_SECRET")).pipe(
@@ -36,11 +42,13 @@ export const serve = Command.make(
     }
     const providers = yield* providersFromEnvOption
     const secret = yield* webhookSecret
-    const server = FleetApi.layer({
-      port: input.port,
-      host: input.host,
-      webhooks: Option.isSome(secret) ? { heygen: { secret: secret.value } } : {}
-    }).pipe(
+    // The fleet's API, and beside it the review desk on the same fleet (`/review/`).
+    const routes = Layer.mergeAll(
+      FleetApi.layerRoutes({ webhooks: Option.isSome(secret) ? { heygen: { secret: secret.value } } : {} }),
+      Review.layerRoutes.pipe(Layer.provide(Layer.effect(ReviewDesk, makeFleet())))
+    )
+    const server = HttpRouter.serve(routes).pipe(
+      Layer.provide(NodeHttpServer.layer(createServer, { port: input.port, host: input.host })),
       Layer.provide(Fleet.layerClient({ tablePrefix: input.tablePrefix })),
       Layer.provide(
         Option.isSome(providers) ? Layer.succeed(DubbingWorkflow.FleetProviders, providers.value) : Layer.empty
@@ -51,6 +59,7 @@ export const serve = Command.make(
     yield* Console.error(
       [
         `polydub: serving the fleet API at ${base} (OpenAPI at ${base}/openapi.json, reference at ${base}/docs)`,
+        `  the review desk at ${base}/review/`,
         Option.isSome(providers)
           ? `  transcripts through ${providers.value.ids.join(", ")}`
           : "  no vendor key is set: transcripts cannot be read or revised here (503)",

@@ -21,7 +21,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { run } from "@polydub/cli"
 import { Source, Submission, TranslationProvider } from "@polydub/core"
 import { HeyGen } from "@polydub/provider-heygen"
-import { HeyGenSimulator, MediaServer, VoiceCheapSimulator } from "@polydub/testing"
+import { HeyGenSimulator, MediaServer, SampleMedia, VoiceCheapSimulator } from "@polydub/testing"
 import { ConfigProvider, Effect, Fiber, Layer, Redacted } from "effect"
 import { TestConsole } from "effect/testing"
 
@@ -503,6 +503,15 @@ describe("polydub CLI", () => {
         for (const row of rows) assert.include(row, "Succeeded")
         assert.isTrue(existsSync(out))
         assert.strictEqual(readdirSync(out).length, 18)
+        // HeyGen's and VoiceCheap's videos are real media: an MP4 (`ftyp` box) with the sample's bytes.
+        const videos = readdirSync(out).filter((f) => /^(heygen|voicecheap).*\.mp4$/.test(f))
+        assert.isAbove(videos.length, 0, readdirSync(out).join(", "))
+        for (const video of videos) {
+          const bytes = readFileSync(join(out, video))
+          assert.strictEqual(bytes.subarray(4, 8).toString("latin1"), "ftyp", video)
+          assert.isTrue(bytes.equals(SampleMedia.sampleVideo()), video)
+        }
+        assert.include(printed, "/review/")
       }),
     60_000
   )

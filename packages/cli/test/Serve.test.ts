@@ -74,6 +74,12 @@ describe("polydub serve", () => {
         assert.strictEqual(signed.status, 200, signed.text)
         const missing = yield* get(`${base}/v1/workflows/workflow:nope`)
         assert.strictEqual(missing.status, 404)
+        // The review desk is mounted beside the API, on the fleet's workflows awaiting review.
+        const desk = yield* get(`${base}/review/api/jobs`)
+        assert.strictEqual(desk.status, 200, desk.text)
+        assert.deepStrictEqual(JSON.parse(desk.text), { mode: "fleet", jobs: [] })
+        const unknown = yield* get(`${base}/review/api/transcript?ref=workflow:nope`)
+        assert.strictEqual(unknown.status, 404, unknown.text)
         yield* Fiber.interrupt(server)
         const { err } = yield* Fiber.join(server).pipe(Effect.catchCause(() => Effect.succeed({ err: "" })))
         assert.notInclude(err, secret)

@@ -128,6 +128,11 @@ export interface TranslationProviderService {
   readonly getMany: (refs: ReadonlyArray<JobRef>) => Effect.Effect<ReadonlyArray<JobResult>, TranslationError>
   /** The editable transcript of a review job that is `AwaitingReview`. */
   readonly transcript: (ref: JobRef) => Effect.Effect<Transcript, TranslationError>
+  /**
+   * The transcript in the source language, beside the editable one, where the vendor gives both
+   * (HeyGen's proofreads): present only on such providers. Read-only: the translation is what is revised.
+   */
+  readonly sourceTranscript?: ((ref: JobRef) => Effect.Effect<Transcript, TranslationError>) | undefined
   /** Replaces the transcript of a review job. */
   readonly reviseTranscript: (ref: JobRef, transcript: Transcript) => Effect.Effect<void, TranslationError>
   /**
@@ -199,6 +204,8 @@ export interface ProviderHooks<Staged = undefined> {
     | ((refs: ReadonlyArray<JobRef>) => Effect.Effect<ReadonlyArray<JobResult>, TranslationError>)
     | undefined
   readonly transcript?: ((ref: JobRef) => Effect.Effect<Transcript, TranslationError>) | undefined
+  /** The source-language transcript of a review job, where the vendor gives it beside the translation. */
+  readonly sourceTranscript?: ((ref: JobRef) => Effect.Effect<Transcript, TranslationError>) | undefined
   readonly reviseTranscript?:
     | ((ref: JobRef, transcript: Transcript) => Effect.Effect<void, TranslationError>)
     | undefined
@@ -454,6 +461,17 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     return yield* hooks.transcript(ref)
   })
 
+  const sourceHook = hooks.sourceTranscript
+  const sourceTranscript =
+    sourceHook === undefined
+      ? undefined
+      : Effect.fn("TranslationProvider.sourceTranscript")(function* (ref: JobRef) {
+          yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
+          if (!caps.review) return yield* unsupported(id, "sourceTranscript", "review")
+          yield* checkRef("sourceTranscript", ref, "review")
+          return yield* sourceHook(ref)
+        })
+
   const reviseTranscript = Effect.fn("TranslationProvider.reviseTranscript")(function* (ref: JobRef, next: Transcript) {
     yield* Effect.annotateCurrentSpan({ "polydub.provider": id, "polydub.ref": formatRef(ref) })
     if (hooks.reviseTranscript === undefined || !caps.review) {
@@ -510,6 +528,7 @@ export const make = <Staged = undefined>(hooks: ProviderHooks<Staged>): Translat
     get,
     getMany,
     transcript,
+    ...(sourceTranscript === undefined ? {} : { sourceTranscript }),
     reviseTranscript,
     approve,
     remove,

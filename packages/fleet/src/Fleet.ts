@@ -126,6 +126,17 @@ export interface WorkflowInfo {
   readonly finishedAt: Date | undefined
   /** Whether the workflow has finished (its phase is `succeeded`, `failed` or `error`). */
   readonly finished: boolean
+  /** The source video's URL, as the workflow was started with it (the review page plays it). */
+  readonly source?: string | undefined
+  /** The title it was started with, where there was one. */
+  readonly title?: string | undefined
+}
+
+/** A string field of the workflow's stored request, where it has one. */
+const requestField = (payload: unknown, field: "source" | "title"): string | undefined => {
+  const value =
+    typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>)[field] : undefined
+  return typeof value === "string" ? value : undefined
 }
 
 export interface FleetService {
@@ -173,7 +184,9 @@ const infoOf = (row: WorkflowRow): WorkflowInfo => ({
   error: row.error,
   createdAt: row.createdAt,
   finishedAt: row.finishedAt,
-  finished: finishedPhases.includes(row.phase)
+  finished: finishedPhases.includes(row.phase),
+  source: requestField(row.payload, "source"),
+  title: requestField(row.payload, "title")
 })
 
 const storeError = (doing: string) => (error: unknown) =>

@@ -13,6 +13,7 @@ import {
   makeProvider,
   mapStatus,
   NotFound,
+  notFound,
   Outputs,
   PayloadTooLarge,
   ProviderHttp,
@@ -247,6 +248,16 @@ export const make = Effect.gen(function* () {
     return yield* parseProofreadSrt(text)
   })
 
+  // HeyGen's proofread carries the source-language SRT beside the translated one.
+  const sourceTranscript = Effect.fnUntraced(function* (ref: JobRef) {
+    const url = (yield* client.getProofreadSrt(ref.id)).data.original_srt_url
+    if (url === undefined || url === null) {
+      return yield* notFound("heygen", "sourceTranscript", ref, "HeyGen gave no source SRT")
+    }
+    const text = yield* client.fetchText(url)
+    return yield* parseProofreadSrt(text)
+  })
+
   const reviseTranscript = Effect.fnUntraced(function* (ref: JobRef, t: Transcript.Transcript) {
     const asset = yield* client.uploadAsset(srtUpload(t, ref))
     yield* client.putProofreadSrt(ref.id, { type: "asset_id", asset_id: asset.data.asset_id })
@@ -286,6 +297,7 @@ export const make = Effect.gen(function* () {
     get,
     getMany,
     transcript,
+    sourceTranscript,
     reviseTranscript,
     approve,
     remove

@@ -3,7 +3,7 @@
  * applications pass as sources (vendors that fetch URLs themselves, or providers that stream a URL
  * into an upload), with the faults of real servers on demand: silence, a stalled body, a body shorter
  * than it declared, a body of unknown length. Bytes are generated as they are sent, so a large file
- * costs no memory.
+ * costs no memory; a file given with its `body` (a playable sample) is served as it is.
  */
 
 import { createServer } from "node:http"
@@ -12,7 +12,10 @@ import { Context, Effect, Layer, type Scope } from "effect"
 export interface MediaFile {
   /** Path on the server, e.g. `/videos/talk.mp4`. */
   readonly path: string
+  /** The length of the generated body; with `body`, the body's own length is served. */
   readonly size: number
+  /** Serve these bytes (a real, playable file such as `SampleMedia.sampleVideo()`) instead of generated ones. */
+  readonly body?: Uint8Array | undefined
   readonly mediaType?: string | undefined
   /** Send only this many bytes, then nothing more while the connection stays open: a stalled answer. */
   readonly stallAfter?: number | undefined
@@ -59,6 +62,26 @@ export const serve = (files: ReadonlyArray<MediaFile>): Effect.Effect<MediaServe
         return
       }
       if (file.hang === true) return
+      if (file.body !== undefined) {
+        // A playable file, with byte ranges so a browser's <video> can seek in it.
+        const type = file.mediaType ?? "video/mp4"
+        const size = file.body.byteLength
+        const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "")
+        const start = m === null ? 0 : Number(m[1])
+        const end = m === null || m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1)
+        if (m !== null && start >= size) {
+          return void res.writeHead(416, { "content-range": `bytes */${size}` }).end()
+        }
+        res.writeHead(m === null ? 200 : 206, {
+          "content-type": type,
+          "accept-ranges": "bytes",
+          "content-length": String(end - start + 1),
+          ...(m === null ? {} : { "content-range": `bytes ${start}-${end}/${size}` })
+        })
+        if (req.method === "HEAD") return void res.end()
+        bytes += end - start + 1
+        return void res.end(file.body.subarray(start, end + 1))
+      }
       res.writeHead(200, {
         "content-type": file.mediaType ?? "video/mp4",
         ...(file.noLength === true ? {} : { "content-length": String(file.declaredSize ?? file.size) })

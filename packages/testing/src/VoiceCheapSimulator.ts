@@ -18,7 +18,9 @@ import { apiKeyOf } from "./internal/auth.js"
 import { makeChaos } from "./internal/chaos.js"
 import { dropConnection, makeBurst, makeFaultQueue } from "./internal/faults.js"
 import { inProcessClient, serveRoutes } from "./internal/loopback.js"
+import { mediaResponse } from "./internal/mediaResponse.js"
 import { makeRateWindows } from "./internal/rateWindows.js"
+import { sampleFor } from "./SampleMedia.js"
 import { decodeForm } from "./voicecheap/Requests.js"
 
 export interface Account {
@@ -552,11 +554,9 @@ export const make = Effect.fnUntraced(function* (options: VoiceCheapSimulatorOpt
     if (!Number.isFinite(expires) || expires * 1000 < (yield* Clock.currentTimeMillis)) {
       return HttpServerResponse.text("Request has expired", { status: 403 })
     }
-    const body = new TextEncoder().encode(
-      `polydub simulated ${name} for ${project.projectId} (${project.targetLanguage})\n`
-    )
+    // Real media, so a download or a browser can play what a project produced.
     const type = name?.endsWith(".mp3") ? "audio/mpeg" : "video/mp4"
-    return HttpServerResponse.uint8Array(body, { contentType: type })
+    return mediaResponse(sampleFor(type), type, request.headers.range)
   })
 
   const routes = Layer.mergeAll(

@@ -4,7 +4,7 @@
 // simulator must hold the documented behaviour by itself, as stripe-mock does.
 
 import { assert, describe, it } from "@effect/vitest"
-import { VoiceCheapSimulator } from "@polydub/testing"
+import { SampleMedia, VoiceCheapSimulator } from "@polydub/testing"
 import { Effect } from "effect"
 
 type Sim = VoiceCheapSimulator.VoiceCheapSimulator
@@ -320,12 +320,23 @@ describe("VoiceCheapSimulator: the project's life", () => {
       const done = seen.at(-1)!
       assert.strictEqual(done.status, "success")
       assert.strictEqual(done.lipSync.type, "pro")
-      for (const url of [done.translatedVideoUrl, done.translatedAudioUrl, done.lipSync.videoUrl]) {
+      // Each output is the project's own URL, serving real media: the sample MP4 or MP3.
+      for (const [url, sample, type] of [
+        [done.translatedVideoUrl, SampleMedia.sampleVideo(), "video/mp4"],
+        [done.translatedAudioUrl, SampleMedia.sampleAudio(), "audio/mpeg"],
+        [done.lipSync.videoUrl, SampleMedia.sampleVideo(), "video/mp4"]
+      ] as const) {
+        assert.include(url, created.body.projectId)
         const file = yield* Effect.promise(() =>
-          fetch(url).then(async (r) => ({ status: r.status, text: await r.text() }))
+          fetch(url).then(async (r) => ({
+            status: r.status,
+            type: r.headers.get("content-type"),
+            bytes: new Uint8Array(await r.arrayBuffer())
+          }))
         )
         assert.strictEqual(file.status, 200, url)
-        assert.include(file.text, created.body.projectId)
+        assert.strictEqual(file.type, type, url)
+        assert.deepStrictEqual(file.bytes, sample, url)
       }
     }).pipe(Effect.scoped)
   )

@@ -7,6 +7,8 @@
 import { randomBytes } from "node:crypto"
 import { Clock, Effect, Stream } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { mediaResponse } from "../internal/mediaResponse.js"
+import { sampleFor } from "../SampleMedia.js"
 import { type Body, ok, v3Error } from "./Envelopes.js"
 import * as Requests from "./Requests.js"
 import type { Route } from "./Route.js"
@@ -200,10 +202,11 @@ export const routesFiles = (state: State, route: Route) => {
         return HttpServerResponse.text(`WEBVTT\n\n${job.srt.replace(/^\d+\n/gm, "").replace(/,(\d{3})/g, ".$1")}`, {
           contentType: "text/vtt"
         })
-      default:
-        return HttpServerResponse.text(`polydub simulated ${second} for ${job.id} (${job.language})\n`, {
-          contentType: second?.endsWith(".mp3") ? "audio/mpeg" : "video/mp4"
-        })
+      default: {
+        // Real media, so a download or the review page can play what a job produced.
+        const type = second?.endsWith(".mp3") ? "audio/mpeg" : "video/mp4"
+        return mediaResponse(sampleFor(type), type, request.headers.range)
+      }
     }
   })
 

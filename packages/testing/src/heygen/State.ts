@@ -69,12 +69,13 @@ const sampleCues = [
   "Thank you for watching, see you next time."
 ]
 
-const makeSrt = (language: string) =>
+/** The sample cues, marked with the target language; without one, as the source speaks them. */
+const makeSrt = (language?: string) =>
   sampleCues
     .map((line, i) => {
       const t = (ms: number) =>
         `00:00:${String(Math.floor(ms / 1000)).padStart(2, "0")},${String(ms % 1000).padStart(3, "0")}`
-      return `${i + 1}\n${t(i * 3000)} --> ${t(i * 3000 + 2500)}\n[${language}] ${line}\n`
+      return `${i + 1}\n${t(i * 3000)} --> ${t(i * 3000 + 2500)}\n${language === undefined ? "" : `[${language}] `}${line}\n`
     })
     .join("\n")
 
@@ -269,7 +270,8 @@ export const makeState = (options: HeyGenSimulatorOptions) => {
       urlNullReads: urlNull,
       deleted: false,
       srt,
-      originalSrt: srt,
+      // The proofread's source-language SRT: the same cues, untranslated.
+      originalSrt: makeSrt(),
       ...extra
     }
     jobs.set(job.id, job)
@@ -297,7 +299,7 @@ export const makeState = (options: HeyGenSimulatorOptions) => {
       {
         title: proofread.title,
         srt: proofread.srt,
-        originalSrt: proofread.srt,
+        originalSrt: proofread.originalSrt,
         captions: b.captions === true,
         audioOnly: b.translate_audio_only === true,
         callbackUrl: typeof b.callback_url === "string" ? b.callback_url : undefined,
