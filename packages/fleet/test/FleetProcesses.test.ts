@@ -27,8 +27,10 @@ const worldLayer = Layer.effect(
   World,
   Effect.gen(function* () {
     const database = yield* TestDatabase
-    const heygen = yield* HeyGenSimulator.serve({ queuedMs: 300, runningMs: 4000, proofreadMs: 1500 })
-    const voicecheap = yield* VoiceCheapSimulator.serve({ processingMs: 4000, lipSyncMs: 500 })
+    // A stall fault (injected by the second test only) holds its answer 30 s: long past the kill that
+    // follows it, however loaded the machine.
+    const heygen = yield* HeyGenSimulator.serve({ queuedMs: 300, runningMs: 4000, proofreadMs: 1500, stallMs: 30_000 })
+    const voicecheap = yield* VoiceCheapSimulator.serve({ processingMs: 4000, lipSyncMs: 500, stallMs: 30_000 })
     const media = yield* MediaServer.serve([{ path: "/talk.mp4", size: 256 * 1024 }])
     const vendors = {
       heygen: { baseUrl: heygen.baseUrl, apiKey: heygen.apiKey },
@@ -106,17 +108,16 @@ layer(worldLayer, { excludeTestServices: true, timeout: "180 seconds" })("fleet 
       Effect.gen(function* () {
         const world = yield* World
         const first = yield* spawnRunner(world.setup(yield* freePort))
-        // Both vendors process the submission, then hold the answer 30 s: the runner dies meanwhile.
+        // Both vendors process the submission, then hold the answer (`stallMs`): the runner dies meanwhile.
         world.heygen.injectFault({
           kind: "stall",
           method: "POST",
           pathPrefix: "/v3/video-translations",
-          times: 1,
-          ms: 30_000
+          times: 1
         })
         // (VoiceCheap's submission goes to /v1/translate, or /v1/projects with lip sync.)
-        world.voicecheap.injectFault({ kind: "stall", endpoint: "translate", times: 1, ms: 30_000 })
-        world.voicecheap.injectFault({ kind: "stall", endpoint: "projects", times: 1, ms: 30_000 })
+        world.voicecheap.injectFault({ kind: "stall", endpoint: "translate", times: 1 })
+        world.voicecheap.injectFault({ kind: "stall", endpoint: "projects", times: 1 })
         const vcBefore = world.voicecheap.billableSubmissions()
         const [h] = yield* world.client.start({
           id: "cut-h",
