@@ -13,9 +13,11 @@
  */
 import {
   type ApproveOptions,
+  Idempotency,
   type Job,
   JobRef,
   type JobStore,
+  refIdentity,
   type TranslationError,
   type TranslationProviderService
 } from "@polydub/core"
@@ -239,7 +241,14 @@ export const makeEmbedded = (options: EmbeddedOptions): EmbeddedDesk => {
       const provider = yield* providerOf(entry.ref.provider)
       const approveOptions: ApproveOptions = {
         ...(approval.captions === undefined ? {} : { captions: approval.captions }),
-        ...(approval.audioOnly === undefined ? {} : { audioOnly: approval.audioOnly })
+        ...(approval.audioOnly === undefined ? {} : { audioOnly: approval.audioOnly }),
+        // The same key for every approval of this job, from any run of the desk: where the vendor
+        // honours keys (HeyGen, 24 hours), an approval repeated after a restart (which forgets what
+        // was approved here) is replayed, not rendered and billed again.
+        idempotencyKey: Idempotency.fingerprint(["review-desk/approve", refIdentity(entry.ref)]).replace(
+          "sha256:",
+          "pd-approve-"
+        )
       }
       const render = yield* provider.approve(entry.ref, approveOptions).pipe(Effect.mapError(vendorError(provider.id)))
       const kept: Entry = { ...entry, render }

@@ -36,7 +36,17 @@ const desk = Effect.gen(function* () {
   const { url } = yield* serveDesk(embedded, { host: "127.0.0.1", port: 0 })
   const api = `${url}api`
   const at = (path: string) => `${api}/${path}?ref=${encodeURIComponent(String(job!.ref))}`
-  return { heygen, job: job!, api, at }
+  return {
+    sim,
+    heygen,
+    embedded: () =>
+      makeEmbedded({
+        provider: (name) => (name === "heygen" ? Effect.succeed(heygen) : Effect.fail(`no ${name} here`))
+      }),
+    job: job!,
+    api,
+    at
+  }
 })
 
 describe("the review API", () => {
@@ -44,7 +54,7 @@ describe("the review API", () => {
     "refuses what it cannot do with typed errors, and never overwrites a newer cue list",
     () =>
       Effect.gen(function* () {
-        const { heygen, job, api, at } = yield* desk
+        const { sim, heygen, embedded, job, api, at } = yield* desk
         yield* Jobs.awaitWith(heygen, job.ref, { interval: "100 millis", deadline: "20 seconds" })
 
         const bad = yield* call("GET", `${api}/transcript?ref=not-a-ref`)
@@ -90,6 +100,16 @@ describe("the review API", () => {
         // And approving again would start a second, billed render: refused.
         const twice = yield* call("POST", at("approve"), {})
         assert.strictEqual(twice.status, 409)
+        // A desk started afresh has forgotten that approval; it approves under the same key, which
+        // HeyGen replays: no second render is started or billed.
+        const billed = [...sim.jobsByTitle().values()].reduce((a, b) => a + b, 0)
+        const replays = sim.replays()
+        yield* embedded().approve(String(job.ref), { captions: true })
+        assert.strictEqual(sim.replays(), replays + 1)
+        assert.strictEqual(
+          [...sim.jobsByTitle().values()].reduce((a, b) => a + b, 0),
+          billed
+        )
       }).pipe(Effect.scoped),
     60_000
   )
