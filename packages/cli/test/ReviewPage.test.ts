@@ -137,11 +137,17 @@ describe("the review desk in Chromium", () => {
     await textOf(page, 2).evaluate((el: any) => el.setSelectionRange(22, 22)) // after "[Spanish] This quarter"
     await page.keyboard.press("Alt+s")
     await expect.poll(() => page.locator("li.cue").count(), patient).toBe(4)
-    expect(await textOf(page, 3).inputValue()).toBe("we shipped three new features.")
+    await expect.poll(() => textOf(page, 3).inputValue(), patient).toBe("we shipped three new features.")
     await page.keyboard.press("Alt+ArrowUp")
+    // The focus moves with the page's next render: merge only once it is on cue 2, as a person would.
+    await expect
+      .poll(() => textOf(page, 2).evaluate((el: any) => el === el.ownerDocument.activeElement), patient)
+      .toBe(true)
     await page.keyboard.press("Alt+m")
     await expect.poll(() => page.locator("li.cue").count(), patient).toBe(3)
-    expect(await textOf(page, 2).inputValue()).toBe("[Spanish] This quarter we shipped three new features.")
+    await expect
+      .poll(() => textOf(page, 2).inputValue(), patient)
+      .toBe("[Spanish] This quarter we shipped three new features.")
 
     // The current cue is highlighted as the video plays through it.
     await page.locator('li.cue[data-cue="2"]').getByRole("button", { name: "Play from cue 2" }).click()
