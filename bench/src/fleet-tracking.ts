@@ -25,17 +25,15 @@ import { createInterface } from "node:readline"
 import type { Readable, Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { JobJson, JobTracker, Source, Submission, TranslationProvider } from "@polydub/core"
 import { SharedBudget } from "@polydub/fleet"
 import { HeyGen } from "@polydub/provider-heygen"
 import { HeyGenSimulator } from "@polydub/testing"
 import { Config, Console, Duration, Effect, Layer, Schema, Stream } from "effect"
-import { Redis } from "effect/persistence"
+import { deletePrefix, redisUrl } from "./redis.js"
 import { record } from "./results.js"
 
-const redisUrl = process.env.POLYDUB_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379"
 const jobs = Number(process.env.POLYDUB_BENCH_FLEET_TRACKING_JOBS ?? 30_000)
 const submitSeconds = Number(process.env.POLYDUB_BENCH_FLEET_TRACKING_SECONDS ?? 300)
 /** The vendor's limit (HeyGen publishes none; its minute scaled to a second), and the budget the runners share. */
@@ -77,17 +75,6 @@ const peakIn = (times: ReadonlyArray<number>, windowMs: number): number => {
   }
   return peak
 }
-
-const deletePrefix = (prefix: string) =>
-  Effect.gen(function* () {
-    const redis = yield* Redis.Redis
-    let cursor = "0"
-    do {
-      const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", `${prefix}*`)
-      if (keys.length > 0) yield* redis.send("DEL", ...keys)
-      cursor = next
-    } while (cursor !== "0")
-  }).pipe(Effect.provide(NodeRedis.layer({ url: redisUrl })), Effect.ignore)
 
 /** The HeyGen provider of a runner process, on the shared budget. */
 const providerLayer = (prefix: string, baseUrl: string) =>

@@ -14,17 +14,16 @@ import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { JobRef, Source, Submission, TranslationProvider } from "@polydub/core"
 import { SharedBudget } from "@polydub/fleet"
 import { VoiceCheap } from "@polydub/provider-voicecheap"
 import { VoiceCheapSimulator } from "@polydub/testing"
 import { Config, Console, Duration, Effect, Layer, Redacted } from "effect"
-import { RateLimiter, Redis } from "effect/persistence"
+import { RateLimiter } from "effect/persistence"
+import { deletePrefix, redisUrl } from "./redis.js"
 import { record } from "./results.js"
 
-const redisUrl = process.env.POLYDUB_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379"
 const wide = { limit: 10_000, window: Duration.seconds(1) }
 // VoiceCheap's documented 30 status reads a minute, the minute shortened to one second on both sides.
 const budget = { limit: 30, windowMs: 1000 }
@@ -34,16 +33,6 @@ const fibersPerProcess = 8
 const micros = (ms: number, n: number) => Number(((ms * 1000) / n).toFixed(1))
 
 /** Every key under `prefix` deleted. */
-const deletePrefix = (prefix: string) =>
-  Effect.gen(function* () {
-    const redis = yield* Redis.Redis
-    let cursor = "0"
-    do {
-      const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", `${prefix}*`)
-      if (keys.length > 0) yield* redis.send("DEL", ...keys)
-      cursor = next
-    } while (cursor !== "0")
-  }).pipe(Effect.provide(NodeRedis.layer({ url: redisUrl })), Effect.ignore)
 
 /** µs per acquire: `n` acquires of a budget that never makes one wait, `inFlight` at a time. */
 const acquireCost = (n: number, inFlight: number) =>
